@@ -1,0 +1,302 @@
+"""The adapter contract: what the engine asks of every system, and what it promises back.
+
+Glossary
+--------
+group
+    A set of members kept consistent as one N-way whole (``groups:`` in the config).
+member
+    One system's scope inside a group: a connection (an account) plus a scope (a Jira project,
+    an Asana project, a Trello board, an MSPDI file). Named by its connection unless it sets
+    ``name:``.
+record
+    One task, milestone or budget, in canonical form (``syncd.model``). Canonically it has a
+    ``uid``; inside a system it has an ``external_id``.
+link
+    The pairing of a canonical uid with one member's external id (at most one per member).
+base
+    The group's agreed value of a record's fields after the last sync. Each link also keeps the
+    member's last-synced values (its *shadow*): a member "changed" a field when what it holds
+    now differs from its shadow.
+observation
+    What one ``fetch`` saw: records, a cursor for next time, and whether the listing was
+    ``complete`` (only a complete listing may turn a missing record into a deletion).
+marker
+    The canonical uid as a system keeps it on its record (a Jira entity property, an MSPDI
+    extended attribute), so a record created just before a crash is adopted, not duplicated.
+
+Values handed to and returned by an adapter are canonical (``syncd.model``) except for
+references: inside an adapter a ``Ref`` holds the *system's* external id of the record it points
+to; the engine translates references through the links in both directions. A field the system
+cannot represent is absent from what it returns, never ``None``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Literal, Protocol, Self, TypeAlias, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from syncd.errors import RecordError
+from syncd.model import FIELDS, Kind, TaskStatus, Values
+
+DeleteMode: TypeAlias = Literal["archive", "delete"]
+
+
+# --- configuration bases: each adapter's config.py subclasses these -------------------------------
+
+
+class ConnectionSettings(BaseModel):
+    """One account on one system (``connections:``). Subclasses add ``type: Literal[...]``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str
+
+
+class MemberSettings(BaseModel):
+    """One member of a group (``groups.<g>.members[i]``). Subclasses add the scope keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    connection: str = Field(description="The connection (account) this member uses.")
+    name: str | None = Field(
+        default=None, description="The member's name; defaults to the connection's."
+    )
+    status_map: dict[str, TaskStatus] = Field(
+        default_factory=dict, description="The system's status names -> todo/in_progress/done."
+    )
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="Canonical field -> the system's custom field."
+    )
+    concurrency: int = Field(
+        default=4, ge=1, le=64, description="Requests in flight at once for this member."
+    )
+
+    @property
+    def member_name(self) -> str:
+        return self.name or self.connection
+
+
+@dataclass(frozen=True)
+class AdapterContext:
+    """What an adapter learns from the rest of the config."""
+
+    member: str
+    people: Mapping[str, str] = field(default_factory=dict)  # email -> this connection's user id
+    currency: str | None = None
+    timezone: dt.tzinfo = dt.UTC
+
+
+# --- what adapters say about themselves and what they saw ------------------------------------------
+
+
+@dataclass(frozen=True)
+class KindCapability:
+    """Which canonical fields of one kind a system can read and write."""
+
+    read: frozenset[str]
+    write: frozenset[str]
+
+    @classmethod
+    def all_fields(cls, kind: Kind) -> KindCapability:
+        names = frozenset(FIELDS[kind])
+        return cls(read=names, write=names)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a member can hold. The engine never asks for a field outside these."""
+
+    kinds: Mapping[Kind, KindCapability]
+    markers: bool = False  # the system keeps our uid on its records (see glossary: marker)
+    delete_modes: frozenset[DeleteMode] = frozenset({"archive", "delete"})
+
+    def reads(self, kind: Kind) -> frozenset[str]:
+        cap = self.kinds.get(kind)
+        return cap.read if cap else frozenset()
+
+    def writes(self, kind: Kind) -> frozenset[str]:
+        cap = self.kinds.get(kind)
+        return cap.write if cap else frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """One record as a system holds it, in canonical form (references by external id)."""
+
+    kind: Kind
+    external_id: str
+    values: Values
+    modified_at: dt.datetime | None = None
+    url: str | None = None
+    marker: str | None = None
+
+
+@dataclass
+class Observation:
+    """The result of one ``fetch``.
+
+    ``complete`` is True only for a full, successful listing of the member's scope. ``errors``
+    are records that failed to parse: they are neither synced nor taken as deleted.
+    """
+
+    records: list[Observed]
+    cursor: str | None
+    complete: bool
+    errors: list[RecordError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something ``check`` found, with how to fix it."""
+
+    message: str
+    fix: str = ""
+
+
+@dataclass
+class CheckResult:
+    """The outcome of ``check``: ok when nothing would stop a sync."""
+
+    problems: list[Problem] = field(default_factory=list)
+    info: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """A vendor's delivery, as the web layer hands it to an adapter."""
+
+    headers: Mapping[str, str]
+    body: bytes
+    query: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CreateItem:
+    """One record to create in a batch."""
+
+    kind: Kind
+    uid: str
+    values: Values
+
+
+@dataclass(frozen=True)
+class UpdateItem:
+    """One record to update in a batch."""
+
+    kind: Kind
+    external_id: str
+    changes: Values
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """One member's connection to its system. Used as ``async with adapter: ...``."""
+
+    name: str
+    capabilities: Capabilities
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def check(self) -> CheckResult:
+        """Verify credentials, that the scope is reachable and writable, and every mapping.
+
+        Returns:
+            The problems found (each with its fix) and facts worth showing (user, time zone).
+        """
+        ...
+
+    async def fetch(self, cursor: str | None) -> Observation:
+        """List the records in scope changed since ``cursor`` (all of them when None).
+
+        Raises:
+            MemberError: the listing could not be made; nothing is concluded from it.
+        """
+        ...
+
+    async def create(self, kind: Kind, values: Values, *, uid: str) -> Observed:
+        """Create a record; keep ``uid`` as its marker where the system can.
+
+        Returns:
+            The record as the system stored it.
+
+        Raises:
+            RecordError: this record could not be created.
+            MemberError: the system is unusable; the engine stops writing to it this run.
+        """
+        ...
+
+    async def update(self, kind: Kind, external_id: str, changes: Values) -> Observed:
+        """Change some fields of a record.
+
+        Returns:
+            The whole record as the system stored it after the change.
+
+        Raises:
+            RecordNotFound: the record is gone.
+            RecordError: this record could not be updated.
+        """
+        ...
+
+    async def delete(self, kind: Kind, external_id: str, mode: DeleteMode) -> None:
+        """Archive or delete a record; deleting one that is already gone is not an error."""
+        ...
+
+    def admits(self, kind: Kind, values: Values) -> bool:
+        """Whether a record of the group belongs in this member's scope and filters."""
+        ...
+
+    def webhook(self, request: WebhookRequest) -> list[str] | None:
+        """Verify a delivery's signature; the external ids it concerns (None: not ours/bad)."""
+        ...
+
+
+@runtime_checkable
+class BulkCreate(Protocol):
+    """An adapter that can create several records in one call (Jira bulk, Asana batch)."""
+
+    async def create_many(self, items: Sequence[CreateItem]) -> list[Observed | RecordError]:
+        """Create the items; one result per item, in order: the record, or why it failed."""
+        ...
+
+
+@runtime_checkable
+class BulkUpdate(Protocol):
+    """An adapter that can update several records in one call."""
+
+    async def update_many(self, items: Sequence[UpdateItem]) -> list[Observed | RecordError]:
+        """Update the items; one result per item, in order: the record, or why it failed."""
+        ...
+
+
+AdapterFactory: TypeAlias = Callable[[Any, Any, AdapterContext], Adapter]
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """What an adapter package registers under the ``syncd.adapters`` entry-point group.
+
+    ``connection`` and ``member`` are its config models; ``factory`` builds the adapter from a
+    validated connection, a validated member and the context (it imports heavy modules lazily).
+    """
+
+    name: str
+    connection: type[ConnectionSettings]
+    member: type[MemberSettings]
+    factory: AdapterFactory
+    description: str = ""
