@@ -91,7 +91,7 @@ class AdapterContext:
     timezone: dt.tzinfo = dt.UTC
 
 
-# --- what adapters say about themselves and what they saw ------------------------------------------
+# --- what adapters say about themselves and what they saw -------------------------------------
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ class Observation:
     records: list[Observed]
     cursor: str | None
     complete: bool
-    errors: list[RecordError] = field(default_factory=list)
+    errors: Sequence[RecordError] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

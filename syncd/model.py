@@ -17,6 +17,7 @@ them reference other records; the planner and the store are driven by it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,6 +46,13 @@ class Ref(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     uid: str = Field(min_length=1)
+
+    # Plain equality and hashing by uid: refs are compared millions of times when planning.
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ref) and self.uid == other.uid
+
+    def __hash__(self) -> int:
+        return hash(("ref", self.uid))
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Ref):
@@ -324,3 +332,54 @@ def decode(kind: Kind, raw: Mapping[str, Any]) -> Values:
     """The inverse of ``encode``: JSON back to engine values (unknown fields are dropped)."""
     specs = FIELDS[kind]
     return {name: decode_value(specs[name], v) for name, v in raw.items() if name in specs}
+
+
+# --- references ---------------------------------------------------------------------------------
+
+
+def references(kind: Kind, values: Mapping[str, Any]) -> set[str]:
+    """The uids (or external ids) that a record's reference fields point to."""
+    refs: set[str] = set()
+    for name in REFERENCE_FIELDS[kind]:
+        value = values.get(name)
+        if isinstance(value, Ref):
+            refs.add(value.uid)
+        elif isinstance(value, frozenset):
+            refs.update(ref.uid for ref in value)
+    return refs
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def ref_to(uid: str) -> Ref:
+    """A (shared, immutable) reference to ``uid``: planning makes the same ones many times."""
+    return Ref(uid=uid)
+
+
+def map_refs(kind: Kind, values: Mapping[str, Any], mapping: Mapping[str, str]) -> Values:
+    """Values with every reference translated through ``mapping`` (uid <-> external id).
+
+    A reference field with any target missing from ``mapping`` is left out whole: it points
+    outside the group (or to a record not created yet), so it is neither read as cleared nor
+    written partially. The result may be ``values`` itself when it holds no reference: treat
+    both as read-only.
+    """
+    out: Values | None = None
+    for name in REFERENCE_FIELDS[kind]:
+        value = values.get(name)
+        if not value:
+            continue
+        if out is None:
+            out = dict(values)
+        if isinstance(value, Ref):
+            target = mapping.get(value.uid)
+            if target is None:
+                del out[name]
+            else:
+                out[name] = ref_to(target)
+            continue
+        targets = [mapping.get(ref.uid) for ref in value]
+        if None in targets:
+            del out[name]
+        else:
+            out[name] = frozenset(ref_to(t) for t in targets if t is not None)
+    return out if out is not None else values  # type: ignore[return-value]

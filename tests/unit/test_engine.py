@@ -1,0 +1,168 @@
+"""Whole syncs over memory members: retries, crashes, echoes, outages and bad records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from syncd.errors import SimulatedCrash
+from syncd.model import Ref
+from tests.syncing import Rig, open_store
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Rig:
+    return Rig.make(open_store(tmp_path), 3)
+
+
+def test_second_sync_plans_nothing(rig: Rig) -> None:
+    """What syncd wrote does not come back as a change: a second sync is a no-op."""
+    rig.backends["m0"].put("task", {"title": "Plan the launch", "due": dt.date(2026, 3, 1)})
+    first = rig.sync()
+    assert sum(first.result.created.values()) == 2
+    again = rig.sync()
+    assert again.plan.is_empty()
+    assert again.plan.changes == []
+    assert rig.divergences() == []
+
+
+def test_failed_write_is_retried_not_reverted(rig: Rig) -> None:
+    """A member whose write failed is written again next run; its old value never wins."""
+    ext = rig.backends["m0"].put("task", {"title": "T", "status": "todo"})
+    rig.sync()
+    rig.backends["m0"].change(ext, {"status": "done"})
+    rig.backends["m1"].faults.fail_write = 1.0
+    failed = rig.sync()
+    assert [f.member for f in failed.result.failures] == ["m1"]
+    assert failed.status == "partial"
+    rig.backends["m1"].faults.fail_write = 0
+    retried = rig.sync()
+    assert [(u.member, u.changes) for u in retried.plan.updates] == [("m1", {"status": "done"})]
+    assert retried.plan.conflicts == []
+    assert rig.divergences() == []
+    assert {r["status"] for n in rig.names for r in rig.live(n).values()} == {"done"}
+
+
+@pytest.mark.parametrize("markers", [True, False])
+@pytest.mark.parametrize("after", [True, False])
+def test_crash_around_a_create_never_duplicates(tmp_path: Path, markers: bool, after: bool) -> None:
+    """Killed just before or after a create reaches the system, a rerun creates it exactly once."""
+    rig = Rig.make(open_store(tmp_path), [{}, {"markers": markers}])
+    rig.backends["m0"].put("task", {"title": "Only once"})
+    rig.backends["m0"].put("task", {"title": "And this once"})
+    faults = rig.backends["m1"].faults
+    if after:
+        faults.crash_after_write = 1
+    else:
+        faults.crash_before_write = 1
+    with pytest.raises(SimulatedCrash):
+        rig.sync()
+    rerun = rig.sync()
+    titles = sorted(r["title"] for r in rig.live("m1").values())
+    assert titles == ["And this once", "Only once"]
+    assert rig.divergences() == []
+    assert rerun.status == "ok"
+    assert rig.sync().plan.is_empty()
+
+
+def test_crash_after_the_observations_were_stored_resumes_the_writes(rig: Rig) -> None:
+    """A run killed mid-way leaves members that the rerun brings to the group's values."""
+    ext = rig.backends["m0"].put("task", {"title": "T", "labels": frozenset({"a"})})
+    rig.sync()
+    rig.backends["m0"].change(ext, {"labels": frozenset({"a", "b"}), "title": "T2"})
+    rig.backends["m2"].faults.crash_before_write = 1
+    with pytest.raises(SimulatedCrash):
+        rig.sync()
+    rig.sync()
+    assert rig.divergences() == []
+    assert {r["title"] for n in rig.names for r in rig.live(n).values()} == {"T2"}
+
+
+def test_member_down_is_left_out_and_nothing_is_deleted(rig: Rig) -> None:
+    """A member that cannot be read is neither written nor taken as having deleted anything."""
+    rig.backends["m0"].put("task", {"title": "Keep me"})
+    rig.sync()
+    rig.backends["m1"].faults.fail_fetch = 1.0
+    rig.backends["m0"].put("task", {"title": "New while m1 is down"})
+    report = rig.sync(full=True)
+    assert list(report.member_errors) == ["m1"]
+    assert report.result.deleted == {}
+    assert sorted(report.result.created.elements()) == ["m2"]
+    rig.backends["m1"].faults.fail_fetch = 0
+    rig.sync()
+    assert len(rig.live("m1")) == 2
+    assert rig.divergences() == []
+
+
+def test_record_that_does_not_parse_fails_alone(tmp_path: Path) -> None:
+    """A malformed record is reported and skipped; the others sync; it is not taken as deleted."""
+    path = tmp_path / "m0.json"
+    path.write_text(
+        '{"format": "syncd-memory/1", "records": {'
+        '"T1": {"kind": "task", "fields": {"title": "Good"}},'
+        '"T2": {"kind": "task", "fields": {"title": "Bad", "due": "not a date"}}}}'
+    )
+    rig = Rig.make(open_store(tmp_path), [{"path": path}, {}])
+    rig.backends["m0"].path = path
+    report = rig.sync()
+    assert list(report.read_errors) == ["m0"]
+    assert "T2" in report.read_errors["m0"][0]
+    assert [r["title"] for r in rig.live("m1").values()] == ["Good"]
+    assert report.status == "partial"
+    assert rig.sync(full=True).result.deleted == {}
+
+
+def test_deletion_propagates_as_archive(rig: Rig) -> None:
+    """A record deleted in one member is archived in the others after a full read."""
+    ext = rig.backends["m0"].put("task", {"title": "Obsolete"})
+    rig.sync()
+    rig.backends["m0"].remove(ext)
+    report = rig.sync(full=True)
+    assert sorted(report.result.deleted.elements()) == ["m1", "m2"]
+    assert all(rec.archived for rec in rig.backends["m1"].records.values())
+    assert rig.store.load_group("g").records == {}
+
+
+def test_mass_delete_breaker_stops_deletes_end_to_end(tmp_path: Path) -> None:
+    """An emptied member does not wipe the others; --force-delete goes ahead."""
+    rig = Rig.make(open_store(tmp_path), 2, max_delete_ratio=0.2)
+    for i in range(5):
+        rig.backends["m0"].put("task", {"title": f"T{i}"})
+    rig.sync()
+    rig.backends["m0"].records.clear()
+    refused = rig.sync(full=True)
+    assert refused.result.deleted == {}
+    assert len(rig.live("m1")) == 5
+    assert "max_delete_ratio" in refused.summary()["notices"][0]
+
+
+def test_references_follow_their_records(rig: Rig) -> None:
+    """A task's milestone and dependencies point to the same records in every member."""
+    b = rig.backends["m0"]
+    stone = b.put("milestone", {"title": "Go-live", "due": dt.date(2026, 4, 1)})
+    first = b.put("task", {"title": "Build", "milestone": Ref(uid=stone)})
+    b.put("task", {"title": "Test", "milestone": Ref(uid=stone), "depends_on": [Ref(uid=first)]})
+    rig.sync()
+    for name in ("m1", "m2"):
+        live = rig.live(name)
+        by_title = {v["title"]: k for k, v in live.items()}
+        test = live[by_title["Test"]]
+        assert test["milestone"] == Ref(uid=by_title["Go-live"])
+        assert test["depends_on"] == frozenset({Ref(uid=by_title["Build"])})
+    assert rig.divergences() == []
+
+
+def test_run_history_keeps_before_and_after(rig: Rig) -> None:
+    """Every written change is in the run's history with its old and new value."""
+    ext = rig.backends["m0"].put("task", {"title": "T", "status": "todo"})
+    rig.sync()
+    rig.backends["m0"].change(ext, {"status": "in_progress"})
+    report = rig.sync()
+    assert report.run_id is not None
+    changes = rig.store.changes_of(report.run_id)
+    written = sorted((c.member, c.before, c.after) for c in changes if c.origin == "written")
+    assert written == [("m1", "todo", "in_progress"), ("m2", "todo", "in_progress")]
+    observed = [(c.member, c.field) for c in changes if c.origin == "observed"]
+    assert observed == [("m0", "status")]
