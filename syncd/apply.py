@@ -34,7 +34,7 @@ from adapters.base import (
 from syncd.errors import AdapterError, MemberError, RecordError, SyncdError
 from syncd.model import FIELDS, Kind, Values, encode, encode_value, map_refs, references
 from syncd.plan import Action, Create, Delete, Plan, Update
-from syncd.state import Change, IntentAction, RecordState
+from syncd.state import Change, IntentAction, IntentStatus, RecordState
 
 log = structlog.get_logger("syncd.apply")
 BATCH = 50  # records per bulk call (Jira bulk create takes 50; Asana batches take 10 actions)
@@ -66,7 +66,9 @@ class Journal(Protocol):
         kind: Kind,
     ) -> None: ...
 
-    def set_intent_status(self, intent_id: int, status: str, error: str | None = None) -> None: ...
+    def set_intent_status(
+        self, intent_id: int, status: IntentStatus, error: str | None = None
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,7 @@ def _created(ctx: _Context, action: Create, intent: int, sent: Values, observed:
     member = action.member
     ctx.links[member][action.uid] = observed.external_id
     shadow = _inbound(ctx, member, observed)
-    _keep_sent_where_altered(shadow, sent, action.uid, member)
+    _keep_sent_where_altered(shadow, _canonical_sent(action.values, sent), action.uid, member)
     ctx.journal.complete_intent(
         intent,
         group=ctx.group,
@@ -327,7 +329,8 @@ def _updated(ctx: _Context, action: Update, intent: int, sent: Values, observed:
     for name in sent:
         if name in returned:
             shadow[name] = returned[name]
-    _keep_sent_where_altered(shadow, sent, action.uid, member)
+    written = _canonical_sent(action.changes, sent)
+    _keep_sent_where_altered(shadow, written, action.uid, member)
     ctx.journal.complete_intent(
         intent,
         group=ctx.group,
@@ -339,7 +342,7 @@ def _updated(ctx: _Context, action: Update, intent: int, sent: Values, observed:
     )
     ctx.result.updated[member] += 1
     specs = FIELDS[action.kind]
-    for name, value in sent.items():
+    for name, value in written.items():
         before = encode_value(specs[name], action.before.get(name))
         after = encode_value(specs[name], shadow.get(name, value))
         ctx.result.changes.append(Change(action.uid, member, name, before, after, "written"))
@@ -419,6 +422,11 @@ def _inbound(ctx: _Context, member: str, observed: Observed) -> Values:
     """A returned record's values with references as uids; unresolvable ones left out."""
     back = {ext: uid for uid, ext in ctx.links[member].items()}
     return map_refs(observed.kind, observed.values, back)
+
+
+def _canonical_sent(planned: Values, sent: Values) -> Values:
+    """The planned (canonical) values of the fields that were actually sent."""
+    return {name: planned[name] for name in sent}
 
 
 def _keep_sent_where_altered(shadow: Values, sent: Values, uid: str, member: str) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -30,7 +30,15 @@ from adapters.base import Adapter, Observation
 from syncd.apply import ApplyResult, Journal, apply
 from syncd.errors import SimulatedCrash
 from syncd.plan import MemberView, Plan, Policy, plan
-from syncd.state import Change, Conflict, CursorState, FieldTrail, GroupState, RecordState
+from syncd.state import (
+    Change,
+    Conflict,
+    CursorState,
+    FieldTrail,
+    GroupState,
+    RecordState,
+    RunStatus,
+)
 
 log = structlog.get_logger("syncd.engine")
 
@@ -42,7 +50,7 @@ class StateStore(Journal, Protocol):
 
     def begin_run(self, group: str) -> tuple[int, int]: ...
 
-    def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None: ...
+    def finish_run(self, run_id: int, status: RunStatus, summary: Mapping[str, Any]) -> None: ...
 
     def commit_observed(
         self,
@@ -57,7 +65,7 @@ class StateStore(Journal, Protocol):
 
     def record_changes(self, group: str, run_id: int, changes: list[Change]) -> None: ...
 
-    def forget_records(self, group: str, uids: list[str]) -> None: ...
+    def forget_records(self, group: str, uids: Iterable[str]) -> int: ...
 
 
 @dataclass
@@ -72,7 +80,7 @@ class RunReport:
     read_errors: dict[str, list[str]] = field(default_factory=dict)  # member -> records
 
     @property
-    def status(self) -> str:
+    def status(self) -> RunStatus:
         """``ok``, or ``partial`` when a member or a record failed."""
         failed = self.member_errors or self.result.failures or self.read_errors
         return "partial" if failed else "ok"

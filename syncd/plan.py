@@ -55,6 +55,7 @@ DeletePolicy: TypeAlias = Literal["archive", "delete", "ignore"]
 _MISSING: Any = object()
 TRAIL_LENGTH = 4  # values kept per field for the oscillation guard
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
+_NONE: frozenset[Any] = frozenset()
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -228,6 +229,16 @@ class _Planner:
         self.seen: dict[str, dict[str, Observed]] = {}  # member -> uid -> observed (raw refs)
         self.blocked_creates: set[tuple[str, str]] = set()  # (member, uid): pending intent
         self.deleted_in: dict[str, set[str]] = defaultdict(set)  # uid -> members it vanished from
+        self.readable: dict[tuple[str, Kind], frozenset[str]] = {}
+        # kind -> the members, in order, that were read this run and can hold that kind
+        self.holders: dict[Kind, list[str]] = {
+            kind: [
+                m.name
+                for m in members
+                if m.observation is not None and kind in m.capabilities.kinds
+            ]
+            for kind in KINDS
+        }
 
     # -- driver ---------------------------------------------------------------------------------
 
@@ -306,24 +317,33 @@ class _Planner:
     def _match(self, unlinked: dict[str, list[Observed]]) -> None:
         """Link records that already exist: by marker always, by kind and title on a first sync."""
         for name, fresh in unlinked.items():
-            for obs in list(fresh):
-                rec = self.records.get(obs.marker) if obs.marker else None
-                if rec is not None and name not in rec.links and not rec.deleted:
-                    fresh.remove(obs)
-                    self._link(name, rec.uid, obs)
-                    self._touch(rec.uid).links[name] = LinkState(name, obs.external_id)
-        if not self.policy.match_existing:
+            unlinked[name] = [obs for obs in fresh if not self._match_marker(name, obs)]
+        matching = [n for n in self.order if self.members[n].first_sync and unlinked.get(n)]
+        if not self.policy.match_existing or not matching:
             return
         by_key = self._unlinked_records_by_key()
-        for name in self.order:
-            if not self.members[name].first_sync:
-                continue
-            for obs in list(unlinked.get(name, [])):
-                uid = _pop_match(by_key, _key(obs.kind, obs.values), name)
-                if uid is not None:
-                    unlinked[name].remove(obs)
-                    self._link(name, uid, obs)
-                    self._touch(uid).links[name] = LinkState(name, obs.external_id)
+        for name in matching:
+            unlinked[name] = [
+                obs for obs in unlinked[name] if not self._match_title(name, obs, by_key)
+            ]
+
+    def _match_marker(self, name: str, obs: Observed) -> bool:
+        rec = self.records.get(obs.marker) if obs.marker else None
+        if rec is None or name in rec.links or rec.deleted:
+            return False
+        self._link(name, rec.uid, obs)
+        self._touch(rec.uid).links[name] = LinkState(name, obs.external_id)
+        return True
+
+    def _match_title(
+        self, name: str, obs: Observed, by_key: dict[tuple[str, str], list[tuple[str, set[str]]]]
+    ) -> bool:
+        uid = _pop_match(by_key, _key(obs.kind, obs.values), name)
+        if uid is None:
+            return False
+        self._link(name, uid, obs)
+        self._touch(uid).links[name] = LinkState(name, obs.external_id)
+        return True
 
     def _unlinked_records_by_key(self) -> dict[tuple[str, str], list[tuple[str, set[str]]]]:
         """Live records by match key, each with the members it is already linked in."""
@@ -429,10 +449,10 @@ class _Planner:
         """What each readable member holds now, references translated to uids."""
         current: dict[str, Values] = {}
         for name, link in rec.links.items():
-            view = self.members.get(name)
-            if view is None or link.tombstone or view.observation is None:
+            seen = self.seen.get(name)  # None: gone from the config, or unreadable this run
+            if seen is None or link.tombstone:
                 continue
-            obs = self.seen.get(name, {}).get(uid)
+            obs = seen.get(uid)
             if obs is None:
                 current[name] = link.shadow  # not listed this time (incremental): unchanged
             else:
@@ -454,7 +474,9 @@ class _Planner:
 
     def _canonical(self, member: str, kind: Kind, obs: Observed) -> Values:
         """An observed record's values with references as uids; unresolvable ones left out."""
-        readable = self.members[member].capabilities.reads(kind)
+        readable = self.readable.get((member, kind))
+        if readable is None:
+            readable = self.readable[(member, kind)] = self.members[member].capabilities.reads(kind)
         values = obs.values
         if not values.keys() <= readable:
             values = {f: v for f, v in values.items() if f in readable}
@@ -498,6 +520,11 @@ class _Planner:
                 changed[member] = value
         if not changed:
             return base
+        if base is _MISSING and len(changed) > 1:
+            # Records matched on a first sync: a member that never filled the field in has no
+            # opinion on it, so it does not conflict with one that did.
+            filled = {m: v for m, v in changed.items() if v is not None and v != "" and v != _NONE}
+            changed = filled or changed
         for member, value in changed.items():
             shadow = rec.links[member].shadow
             if name in shadow:  # a change, not a record's first sight
@@ -588,12 +615,13 @@ class _Planner:
 
     def _missing_members(self, rec: RecordState) -> list[str]:
         """Members that can hold the record, admit it, and have no link to it."""
+        holders = self.holders[rec.kind]
+        if all(name in rec.links for name in holders):
+            return []
         missing = []
-        for name in self.order:
+        for name in holders:
             view = self.members[name]
-            if name in rec.links or view.observation is None:
-                continue
-            if rec.kind not in view.capabilities.kinds or (name, rec.uid) in self.blocked_creates:
+            if name in rec.links or (name, rec.uid) in self.blocked_creates:
                 continue
             if view.admits is None or view.admits(rec.kind, rec.base):
                 missing.append(name)

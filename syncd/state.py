@@ -15,6 +15,7 @@ from syncd.model import Kind, Values
 IntentAction: TypeAlias = Literal["create", "update", "delete"]
 IntentStatus: TypeAlias = Literal["pending", "done", "failed", "adopted", "abandoned"]
 ChangeOrigin: TypeAlias = Literal["observed", "written", "reverted"]
+RunStatus: TypeAlias = Literal["ok", "partial", "failed", "crashed"]
 
 
 @dataclass(slots=True)

@@ -77,6 +77,7 @@ class FaultPlan:
     incomplete_fetch: float = 0
     fail_write: float = 0
     fail_ids: set[str] = field(default_factory=set)  # external ids (or uids) whose writes fail
+    title_limit: int | None = None  # stores titles cut to this length, as some systems do
     crash_before_write: int | None = None
     crash_after_write: int | None = None
     writes: int = 0
@@ -152,7 +153,7 @@ class MemoryBackend:
 
     def put(self, kind: Kind, values: Values, *, marker: str | None = None) -> str:
         """Create a record as a user of the system would; returns its external id."""
-        values = normalise(kind, values)
+        values = self._stored(kind, values)
         self._check_refs(kind, values)
         ext = self.new_id(kind)
         rec = StoredRecord(kind, dict(values), marker=marker)
@@ -167,7 +168,7 @@ class MemoryBackend:
             KeyError: no live record has this id.
         """
         rec = self.live(ext)
-        values = normalise(rec.kind, values)
+        values = self._stored(rec.kind, values)
         self._check_refs(rec.kind, values)
         rec.fields.update(values)
         self.touch(rec)
@@ -190,6 +191,13 @@ class MemoryBackend:
         else:
             del self.records[ext]
             self.clock += 1
+
+    def _stored(self, kind: Kind, values: Values) -> Values:
+        values = normalise(kind, values)
+        limit = self.faults.title_limit
+        if limit is not None and isinstance(values.get("title"), str):
+            values["title"] = normalise(kind, {"title": values["title"][:limit]})["title"]
+        return values
 
     def _check_refs(self, kind: Kind, values: Values) -> None:
         # The system refuses references to records it does not have, as Jira and Asana do.

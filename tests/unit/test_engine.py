@@ -166,3 +166,25 @@ def test_run_history_keeps_before_and_after(rig: Rig) -> None:
     assert written == [("m1", "todo", "in_progress"), ("m2", "todo", "in_progress")]
     observed = [(c.member, c.field) for c in changes if c.origin == "observed"]
     assert observed == [("m0", "status")]
+
+
+def test_value_a_system_alters_is_adopted_not_rewritten_forever(rig: Rig) -> None:
+    """When a system stores less than it was sent, the group adopts what it holds and settles."""
+    rig.backends["m1"].faults.title_limit = 5
+    rig.backends["m0"].put("task", {"title": "Long title"})
+    rig.sync()
+    rig.sync()
+    assert {r["title"] for n in rig.names for r in rig.live(n).values()} == {"Long"}
+    assert rig.sync().plan.is_empty()
+    assert rig.divergences() == []
+
+
+def test_first_sync_empty_field_does_not_conflict_with_a_filled_one(tmp_path: Path) -> None:
+    """Matched on a first sync, a field one member never filled takes the other's value."""
+    rig = Rig.make(open_store(tmp_path), 2)
+    rig.backends["m0"].put("task", {"title": "Same", "due": dt.date(2026, 5, 1)})
+    rig.backends["m1"].put("task", {"title": "Same", "labels": frozenset({"x"})})
+    report = rig.sync()
+    assert report.plan.conflicts == []
+    assert [r["due"] for r in rig.live("m1").values()] == [dt.date(2026, 5, 1)]
+    assert [r["labels"] for r in rig.live("m0").values()] == [frozenset({"x"})]
