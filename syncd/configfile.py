@@ -161,6 +161,7 @@ def parse_yaml(text: str, display: str | None) -> Parsed:
         ConfigError: the text is not YAML, is empty, or is too big or deep to be a config.
     """
     source = Source(display)
+    text, refs = _shield_refs(text)
     node = _compose(text, source)
     if node is None:
         raise source.error([Issue("the file is empty; `syncd init` writes a starter")])
@@ -173,7 +174,41 @@ def parse_yaml(text: str, display: str | None) -> Parsed:
     finally:
         loader.dispose()
     source.lines.setdefault((), node.start_mark.line + 1)
-    return Parsed(data, source, walker.issues)
+    source.texts = {loc: _unshield(text, refs) for loc, text in source.texts.items()}
+    return Parsed(_unshield(data, refs), source, walker.issues)
+
+
+# DESIGN's own example writes `{type: asana, token: ${ASANA_TOKEN}}`: in a YAML flow mapping the
+# `}` of `${...}` would close the mapping. Each `${...}` is therefore swapped for a plain token
+# before parsing (same line, so every error keeps its line) and put back afterwards.
+_SHIELDABLE = re.compile(r"(?<!\$)\$\{[^}\n]*\}")
+_SHIELD = "SYNCDREF{}X"
+
+
+def _shield_refs(text: str) -> tuple[str, dict[str, str]]:
+    refs: dict[str, str] = {}
+    if "${" not in text:
+        return text, refs
+
+    def swap(match: re.Match[str]) -> str:
+        token = _SHIELD.format(len(refs))
+        refs[token] = match.group(0)
+        return token
+
+    return _SHIELDABLE.sub(swap, text), refs
+
+
+def _unshield(data: Any, refs: Mapping[str, str]) -> Any:
+    if not refs:
+        return data
+    if isinstance(data, dict):
+        return {_unshield(k, refs): _unshield(v, refs) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_unshield(v, refs) for v in data]
+    if isinstance(data, str) and _SHIELD[:8] in data:
+        for token, original in refs.items():
+            data = data.replace(token, original)
+    return data
 
 
 def _compose(text: str, source: Source) -> Node | None:

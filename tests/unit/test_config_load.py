@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from syncd.config import Config, config_paths, find_config, load_config
+from syncd.config import Config, config_paths, find_config, load_config, load_config_text
 from syncd.errors import ConfigError
 
 MINIMAL = "connections: {a: {type: memory}}\n"
@@ -221,13 +221,18 @@ def test_syntax_error_never_shows_the_line_text(problems: Problems) -> None:
     assert message.startswith("syncd.yaml:2:")
 
 
-def test_unquoted_reference_in_flow_mapping_gets_a_hint(problems: Problems) -> None:
-    """${VAR} unquoted inside { } is a YAML error, and the message says to quote it."""
-    (message,) = problems("connections:\n  a: {type: memory, token: ${T}}\n")
-    assert message == (
-        "syncd.yaml:2:29: expected ',' or '}', but got '{' (while parsing a flow mapping at "
-        "line 2); inside { } or [ ], put ${VAR} in quotes"
+def test_unquoted_reference_in_flow_mapping_is_accepted(problems: Problems) -> None:
+    """${VAR} unquoted inside { }, as DESIGN's own example writes it, parses and expands."""
+    text = "connections:\n  a: {type: memory, token: ${T}}\n"
+    assert problems(text, {"T": "x"}) == [
+        "syncd.yaml:2: connections.a.token: unknown key 'token' (known: type)"
+    ]
+    config = load_config_text(
+        "connections:\n  a: {type: memory}\ngroups:\n  g: {currency: EUR, members: "
+        "[{connection: a, store: ${S:-one}}]}\n",
+        env={},
     )
+    assert config.groups["g"].members[0].store == "one"  # type: ignore[attr-defined]
 
 
 def test_two_documents(problems: Problems) -> None:
