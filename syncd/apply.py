@@ -270,7 +270,11 @@ def _created(ctx: _Context, action: Create, intent: int, sent: Values, observed:
         Change(action.uid, member, "@record", None, title or observed.external_id, "written")
     )
     log.info(
-        "sync.action.applied", action="create", uid=action.uid, external_id=observed.external_id
+        "sync.action.applied",
+        member=member,
+        action="create",
+        uid=action.uid,
+        external_id=observed.external_id,
     )
 
 
@@ -346,7 +350,9 @@ def _updated(ctx: _Context, action: Update, intent: int, sent: Values, observed:
         before = encode_value(specs[name], action.before.get(name))
         after = encode_value(specs[name], shadow.get(name, value))
         ctx.result.changes.append(Change(action.uid, member, name, before, after, "written"))
-    log.info("sync.action.applied", action="update", uid=action.uid, fields=sorted(sent))
+    log.info(
+        "sync.action.applied", member=member, action="update", uid=action.uid, fields=sorted(sent)
+    )
 
 
 # --- deletes ------------------------------------------------------------------------------------
@@ -375,7 +381,13 @@ async def _delete(ctx: _Context, adapter: Adapter, action: Delete) -> None:
     ctx.result.changes.append(
         Change(action.uid, action.member, "@record", "present", verb, "written")
     )
-    log.info("sync.action.applied", action=verb, uid=action.uid, external_id=action.external_id)
+    log.info(
+        "sync.action.applied",
+        member=action.member,
+        action=verb,
+        uid=action.uid,
+        external_id=action.external_id,
+    )
 
 
 # --- shared steps -------------------------------------------------------------------------------
@@ -406,6 +418,7 @@ def _fail(ctx: _Context, action: Action, exc: SyncdError) -> None:
     )
     log.warning(
         "sync.action.failed",
+        member=action.member,
         action=_verb(action),
         uid=action.uid,
         error=str(exc),

@@ -188,3 +188,17 @@ def test_first_sync_empty_field_does_not_conflict_with_a_filled_one(tmp_path: Pa
     assert report.plan.conflicts == []
     assert [r["due"] for r in rig.live("m1").values()] == [dt.date(2026, 5, 1)]
     assert [r["labels"] for r in rig.live("m0").values()] == [frozenset({"x"})]
+
+
+def test_every_log_line_of_a_sync_names_group_and_run(rig: Rig) -> None:
+    """Log events of a sync carry the group and run id, and write events the member."""
+    from structlog.contextvars import merge_contextvars
+    from structlog.testing import capture_logs
+
+    rig.backends["m0"].put("task", {"title": "T"})
+    with capture_logs(processors=[merge_contextvars]) as events:
+        report = rig.sync()
+    assert events
+    assert all(e["group"] == "g" and e["run_id"] == report.run_id for e in events)
+    applied = [e for e in events if e["event"] == "sync.action.applied"]
+    assert sorted(e["member"] for e in applied) == ["m1", "m2"]
