@@ -27,6 +27,7 @@ from adapters.memory.adapter import MemoryAdapter
 from adapters.memory.backend import MemoryBackend, StoredRecord
 from adapters.memory.config import MemoryConnection, MemoryMember
 from syncd.apply import apply
+from syncd.logs import configure_logging
 from syncd.model import KINDS, Ref, Values
 from syncd.plan import MemberView, Plan, Policy, plan
 from syncd.state import GroupState, LinkState, RecordState
@@ -130,6 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     args = parser.parse_args(argv)
+    configure_logging("warning")
     rows: list[tuple[Any, ...]] = []
     noop: dict[int, float] = {}
     for n in args.sizes:

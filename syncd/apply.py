@@ -109,6 +109,7 @@ class _Context:
     journal: Journal
     records: Mapping[str, RecordState]  # the state after the plan's observations were accounted
     links: dict[str, dict[str, str]]  # member -> uid -> external id (grows as creates succeed)
+    back: dict[str, dict[str, str]]  # member -> external id -> uid (the same links, reversed)
     result: ApplyResult
 
 
@@ -139,7 +140,8 @@ async def apply(
         for name, link in rec.links.items():
             if name in links and not link.tombstone:
                 links[name][rec.uid] = link.external_id
-    ctx = _Context(plan.group, run_id, journal, records, links, ApplyResult())
+    back = {name: {ext: uid for uid, ext in known.items()} for name, known in links.items()}
+    ctx = _Context(plan.group, run_id, journal, records, links, back, ApplyResult())
     by_member: dict[str, list[Action]] = {name: [] for name in adapters}
     for action in plan.actions:
         if action.member in by_member:
@@ -253,6 +255,7 @@ async def _create_batch(ctx: _Context, adapter: BulkCreate, batch: list[Create])
 def _created(ctx: _Context, action: Create, intent: int, sent: Values, observed: Observed) -> None:
     member = action.member
     ctx.links[member][action.uid] = observed.external_id
+    ctx.back[member][observed.external_id] = action.uid
     shadow = _inbound(ctx, member, observed)
     _keep_sent_where_altered(shadow, _canonical_sent(action.values, sent), action.uid, member)
     ctx.journal.complete_intent(
@@ -375,6 +378,7 @@ async def _delete(ctx: _Context, adapter: Adapter, action: Delete) -> None:
         kind=action.kind,
     )
     ctx.links[action.member].pop(action.uid, None)
+    ctx.back[action.member].pop(action.external_id, None)
     ctx.result.deleted[action.member] += 1
     ctx.result.unlinked.add((action.uid, action.member))
     verb: DeleteMode = action.mode
@@ -433,8 +437,7 @@ def _outbound(ctx: _Context, member: str, kind: Kind, values: Values) -> Values:
 
 def _inbound(ctx: _Context, member: str, observed: Observed) -> Values:
     """A returned record's values with references as uids; unresolvable ones left out."""
-    back = {ext: uid for uid, ext in ctx.links[member].items()}
-    return map_refs(observed.kind, observed.values, back)
+    return map_refs(observed.kind, observed.values, ctx.back[member])
 
 
 def _canonical_sent(planned: Values, sent: Values) -> Values:
