@@ -111,6 +111,7 @@ class _Context:
     links: dict[str, dict[str, str]]  # member -> uid -> external id (grows as creates succeed)
     back: dict[str, dict[str, str]]  # member -> external id -> uid (the same links, reversed)
     result: ApplyResult
+    settled: set[tuple[str, str, str]] = field(default_factory=set)  # (member, uid, verb) done
 
 
 async def apply(
@@ -161,34 +162,49 @@ async def _apply_member(ctx: _Context, adapter: Adapter, actions: list[Action], 
     creates = [a for a in actions if isinstance(a, Create)]
     updates = [a for a in actions if isinstance(a, Update)]
     deletes = [a for a in actions if isinstance(a, Delete)]
-    gate = asyncio.Semaphore(limit)
+    gate = _Gate(asyncio.Semaphore(limit))
     try:
         for wave in _waves(creates):
             await _run_creates(ctx, adapter, wave, gate)
         await _run_updates(ctx, adapter, updates, gate)
         await _gather(gate, [partial(_delete, ctx, adapter, d) for d in deletes])
     except _MemberDown:
-        done = {(f.uid, f.action) for f in ctx.result.failures}
         for action in actions:
-            if (action.uid, _verb(action)) not in done and not _succeeded(ctx, action):
+            if _key(action) not in ctx.settled:
                 _fail(ctx, action, MemberError("member unavailable", member=action.member))
 
 
-def _succeeded(ctx: _Context, action: Action) -> bool:
-    if isinstance(action, Create):
-        return action.uid in ctx.links[action.member]
-    return False
+@dataclass
+class _Gate:
+    """Bounds a member's writes in flight, and stops them once the member is down."""
+
+    slots: asyncio.Semaphore
+    down: bool = False
+
+    def check(self) -> None:
+        if self.down:
+            raise _MemberDown
 
 
-async def _gather(gate: asyncio.Semaphore, jobs: Sequence[Callable[[], Awaitable[None]]]) -> None:
+async def _gather(gate: _Gate, jobs: Sequence[Callable[[], Awaitable[None]]]) -> None:
     async def run(job: Callable[[], Awaitable[None]]) -> None:
-        async with gate:
-            await job()
+        async with gate.slots:
+            if gate.down:
+                return  # settled as failed by the caller
+            try:
+                await job()
+            except _MemberDown:
+                gate.down = True
+                raise
 
     outcomes = await asyncio.gather(*(run(job) for job in jobs), return_exceptions=True)
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
+
+
+def _key(action: Action) -> tuple[str, str, str]:
+    return (action.member, action.uid, _verb(action))
 
 
 def _waves(creates: list[Create]) -> list[list[Create]]:
@@ -210,11 +226,10 @@ def _waves(creates: list[Create]) -> list[list[Create]]:
 # --- creates ------------------------------------------------------------------------------------
 
 
-async def _run_creates(
-    ctx: _Context, adapter: Adapter, wave: list[Create], gate: asyncio.Semaphore
-) -> None:
+async def _run_creates(ctx: _Context, adapter: Adapter, wave: list[Create], gate: _Gate) -> None:
     if isinstance(adapter, BulkCreate) and len(wave) > 1:
         for start in range(0, len(wave), BATCH):
+            gate.check()
             await _create_batch(ctx, adapter, wave[start : start + BATCH])
         return
     await _gather(gate, [partial(_create, ctx, adapter, c) for c in wave])
@@ -268,6 +283,7 @@ def _created(ctx: _Context, action: Create, intent: int, sent: Values, observed:
         kind=action.kind,
     )
     ctx.result.created[member] += 1
+    ctx.settled.add(_key(action))
     title = action.values.get("title")
     ctx.result.changes.append(
         Change(action.uid, member, "@record", None, title or observed.external_id, "written")
@@ -284,11 +300,10 @@ def _created(ctx: _Context, action: Create, intent: int, sent: Values, observed:
 # --- updates ------------------------------------------------------------------------------------
 
 
-async def _run_updates(
-    ctx: _Context, adapter: Adapter, updates: list[Update], gate: asyncio.Semaphore
-) -> None:
+async def _run_updates(ctx: _Context, adapter: Adapter, updates: list[Update], gate: _Gate) -> None:
     if isinstance(adapter, BulkUpdate) and len(updates) > 1:
         for start in range(0, len(updates), BATCH):
+            gate.check()
             await _update_batch(ctx, adapter, updates[start : start + BATCH])
         return
     await _gather(gate, [partial(_update, ctx, adapter, u) for u in updates])
@@ -348,6 +363,7 @@ def _updated(ctx: _Context, action: Update, intent: int, sent: Values, observed:
         kind=action.kind,
     )
     ctx.result.updated[member] += 1
+    ctx.settled.add(_key(action))
     specs = FIELDS[action.kind]
     for name, value in written.items():
         before = encode_value(specs[name], action.before.get(name))
@@ -380,6 +396,7 @@ async def _delete(ctx: _Context, adapter: Adapter, action: Delete) -> None:
     ctx.links[action.member].pop(action.uid, None)
     ctx.back[action.member].pop(action.external_id, None)
     ctx.result.deleted[action.member] += 1
+    ctx.settled.add(_key(action))
     ctx.result.unlinked.add((action.uid, action.member))
     verb: DeleteMode = action.mode
     ctx.result.changes.append(
@@ -417,6 +434,7 @@ def _failed_write(
 
 
 def _fail(ctx: _Context, action: Action, exc: SyncdError) -> None:
+    ctx.settled.add(_key(action))
     ctx.result.failures.append(
         Failure(action.member, action.uid, _verb(action), str(exc), type(exc).__name__)
     )
