@@ -282,6 +282,10 @@ def sync(
 def status(
     groups: GroupsArg = None,
     verify: Annotated[bool, typer.Option("--verify", help="Check the store's integrity.")] = False,
+    release: Annotated[
+        list[str] | None,
+        typer.Option("--release", help="Lift a quarantine: RECORD_UID.FIELD (repeatable)."),
+    ] = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
     log_level: LogLevelOpt = "",
@@ -294,6 +298,14 @@ def status(
         cfg = _setup(config, log_level, log_json)
         names = _groups(cfg, groups)
         with _store(cfg) as store:
+            for target in release or []:
+                uid, _, field = target.rpartition(".")
+                freed = [g for g in names if store.release_quarantine(g, uid, field)]
+                out.print(
+                    f"released {target} in {', '.join(freed)}"
+                    if freed
+                    else f"{target} is not quarantined"
+                )
             rows = [group_status(cfg, store, g) for g in names]
             problems = store.verify() if verify else []
     if as_json:

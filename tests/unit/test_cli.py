@@ -189,3 +189,21 @@ def test_check_prints_capabilities(workdir: Path) -> None:
     assert code == 0, out
     assert "web/board" in out
     assert "task: assignee, due, labels, milestone, status, title" in out
+
+
+def test_quarantined_field_is_reported_and_can_be_released(workdir: Path) -> None:
+    """`status` lists a quarantined field until `status --release UID.FIELD` lifts it."""
+    from syncd.state import FieldTrail
+    from syncd.store import Store
+
+    config = str(workdir / "syncd.yaml")
+    cli("sync", "--config", config)
+    with Store.open(f"sqlite:///{workdir}/state.db") as store:
+        uid = next(iter(store.load_group("web").records))
+        store.commit_observed("web", [], {}, trails={(uid, "due"): FieldTrail([], True)})
+    code, out, _ = cli("status", "--config", config)
+    assert f"quarantined {uid}.due" in out
+    code, out, _ = cli("status", "--config", config, "--release", f"{uid}.due")
+    assert f"released {uid}.due in web" in out
+    code, out, _ = cli("status", "--config", config)
+    assert "quarantined" not in out
