@@ -196,10 +196,15 @@ async def _observe(
             name=name,
             capabilities=adapter.capabilities,
             observation=observation,
-            first_sync=state.cursors.get(name, CursorState()).cursor is None,
+            first_sync=_first_sync(state.cursors.get(name)),
             admits=adapter.admits,
         )
     return views, errors
+
+
+def _first_sync(saved: CursorState | None) -> bool:
+    """Whether the member was never read successfully (its records may match existing ones)."""
+    return saved is None or (saved.cursor is None and saved.last_full_sync is None)
 
 
 def _cursor_for(state: GroupState, member: str, options: SyncOptions) -> str | None:
