@@ -1,0 +1,18 @@
+"""Settings shared by the whole suite.
+
+Hypothesis profiles: ``dev`` (the default) explores freshly each run; ``ci`` (chosen when
+``CI`` is set, or with ``HYPOTHESIS_PROFILE=ci``) is derandomized so a CI run is reproducible,
+and prints the blob needed to replay a failure.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
