@@ -65,7 +65,8 @@ def build(n: int) -> tuple[GroupState, dict[str, list[Observed]]]:
     for i in range(n):
         uid = f"r{i}"
         base = task_values(i)
-        links = {m: LinkState(m, external(m, uid), dict(base)) for m in MEMBERS}
+        # As the store loads it: members in step share the base dict (read-only) as shadow.
+        links = {m: LinkState(m, external(m, uid), base) for m in MEMBERS}
         records[uid] = RecordState(uid, "task", base, links)
         for m in MEMBERS:
             values = dict(base)

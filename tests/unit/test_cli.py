@@ -206,4 +206,5 @@ def test_quarantined_field_is_reported_and_can_be_released(workdir: Path) -> Non
     code, out, _ = cli("status", "--config", config, "--release", f"{uid}.due")
     assert f"released {uid}.due in web" in out
     code, out, _ = cli("status", "--config", config)
+    assert code == 0
     assert "quarantined" not in out
