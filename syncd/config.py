@@ -20,12 +20,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from syncd.actions import ConflictPolicy, DeletePolicy
 from syncd.configcheck import CANONICAL_FIELDS, check
 from syncd.configfile import MAX_BYTES, Issue, Source, decode, interpolate, parse_yaml, read_text
 from syncd.configmodel import (
     Config,
-    ConflictPolicy,
-    DeletePolicy,
     Duration,
     Group,
     MatchExisting,

@@ -26,10 +26,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from adapters.base import ConnectionSettings, MemberSettings
+from syncd.actions import ConflictPolicy, DeletePolicy
 from syncd.errors import ConfigError
 
-ConflictPolicy: TypeAlias = Literal["authority", "last_writer_wins"]
-DeletePolicy: TypeAlias = Literal["archive", "delete", "ignore"]
 MatchExisting: TypeAlias = Literal["title", "none"]
 
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", re.ASCII)
