@@ -102,8 +102,10 @@ class SyncMachine(RuleBasedStateMachine):
             value: Any = Ref(uid=data.draw(st.sampled_from(stones))) if stones else None
         else:
             value = data.draw(TASK_EDITS[field])
-        backend.change(ext, {field: value})
-        self.edits[(name, ext, field)] = (value, self.syncs)
+        before = backend.records[ext].fields.get(field, FIELDS["task"][field].default)
+        stored = backend.change(ext, {field: value}).fields[field]
+        if stored != before:  # setting a field to what it holds is no edit to preserve
+            self.edits[(name, ext, field)] = (value, self.syncs)
 
     @rule(data=st.data())
     def user_deletes(self, data: st.DataObject) -> None:
