@@ -83,6 +83,16 @@ class MemoryAdapter:
     async def check(self) -> CheckResult:
         """A memory member is always reachable; report a file that cannot be written."""
         result = CheckResult(info={"records": str(len(self.backend.records))})
+        # The memory system stores canonical values: it has no statuses or custom fields of its
+        # own, so a mapping for them would be silently ignored. Say so.
+        for key in ("status_map", "fields"):
+            if getattr(self.settings, key):
+                result.problems.append(
+                    Problem(
+                        f"{key} has no effect on a memory member (it stores canonical values)",
+                        fix=f"remove {key} from member {self.name}",
+                    )
+                )
         path = self.settings.path
         if path is not None:
             result.info["path"] = str(path)

@@ -208,3 +208,17 @@ def test_quarantined_field_is_reported_and_can_be_released(workdir: Path) -> Non
     code, out, _ = cli("status", "--config", config)
     assert code == 0
     assert "quarantined" not in out
+
+
+def test_check_reports_mappings_that_have_no_effect(workdir: Path) -> None:
+    """`check` names a mapping the member cannot use, with its fix, and exits 1."""
+    config = workdir / "syncd.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "name: board\n", "name: board\n        status_map: {Doing: in_progress}\n"
+        )
+    )
+    code, out, _ = cli("check", "--config", str(config))
+    assert code == 1
+    assert "status_map has no effect on a memory member" in out
+    assert "fix: remove status_map from member board" in out
