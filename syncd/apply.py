@@ -312,6 +312,7 @@ async def _run_updates(ctx: _Context, adapter: Adapter, updates: list[Update], g
 async def _update(ctx: _Context, adapter: Adapter, action: Update) -> None:
     changes = _outbound(ctx, action.member, action.kind, action.changes)
     if not changes:
+        ctx.settled.add(_key(action))
         return  # every change pointed to a record that could not be created: next run
     intent = _intend(ctx, action, "update", encode(action.kind, changes))
     try:

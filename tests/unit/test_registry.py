@@ -20,7 +20,7 @@ class FakeConnection(ConnectionSettings):
 
 
 class FakeMember(MemberSettings):
-    pass
+    """A member with only the common keys."""
 
 
 def _factory(connection: Any, member: Any, context: AdapterContext) -> Adapter:
