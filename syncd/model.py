@@ -383,3 +383,23 @@ def map_refs(kind: Kind, values: Mapping[str, Any], mapping: Mapping[str, str]) 
         else:
             out[name] = frozenset(ref_to(t) for t in targets if t is not None)
     return out if out is not None else values  # type: ignore[return-value]
+
+
+def drop_refs(kind: Kind, values: Values, dead: set[str] | frozenset[str]) -> Values:
+    """Values with references to ``dead`` uids cleared: None for one, removed from a set.
+
+    The result may be ``values`` itself when nothing pointed to a dead record.
+    """
+    out: Values | None = None
+    for name in REFERENCE_FIELDS[kind]:
+        value = values.get(name)
+        if not value:
+            continue
+        if isinstance(value, Ref):
+            if value.uid in dead:
+                out = dict(values) if out is None else out
+                out[name] = None
+        elif any(ref.uid in dead for ref in value):
+            out = dict(values) if out is None else out
+            out[name] = frozenset(ref for ref in value if ref.uid not in dead)
+    return values if out is None else out

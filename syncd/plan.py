@@ -38,7 +38,7 @@ from syncd.actions import (
     Policy,
     Update,
 )
-from syncd.model import FIELDS, KINDS, Kind, Values, encode_value, references
+from syncd.model import FIELDS, KINDS, Kind, Values, drop_refs, encode_value, references
 from syncd.planbase import MISSING as _MISSING
 from syncd.plandelete import Deleting
 from syncd.planmatch import Matching
@@ -103,6 +103,8 @@ class _Planner(Matching, Deleting):
         self._match(unlinked)
         self._new_records(unlinked)
         self._find_deletions()
+        for uid in sorted(self.deleted_in):
+            self._vanished(uid)
         for uid in self._uids_in_order():
             self._reconcile(uid)
         self._order_creates()
@@ -119,13 +121,12 @@ class _Planner(Matching, Deleting):
         rec = self.out.records.get(uid) or stored
         assert rec is not None
         if rec.deleted:
-            self._plan_deletes(self._touch(uid))  # a deletion still under way
+            if uid not in self.deleting:
+                self._plan_deletes(self._touch(uid))  # a deletion still under way
             return
-        if uid in self.deleted_in and self._deleted(uid):
-            return
-        rec = self.out.records.get(uid) or rec
         current = self._current_values(uid, rec)
-        if uid not in self.out.records and self._in_sync(rec, current):
+        points_to_dead = bool(self.dead) and bool(references(rec.kind, rec.base) & self.dead)
+        if uid not in self.out.records and not points_to_dead and self._in_sync(rec, current):
             return
         self._merge(uid, self._touch(uid), current)
 
@@ -161,11 +162,15 @@ class _Planner(Matching, Deleting):
         kind = rec.kind
         writes: dict[str, Values] = defaultdict(dict)
         before: dict[str, Values] = defaultdict(dict)
+        live = current
+        if self.dead:  # a reference to a deleted record reads as cleared, and is written so
+            base.update(drop_refs(kind, base, self.dead))
+            live = {m: drop_refs(kind, values, self.dead) for m, values in current.items()}
         for name in FIELDS[kind]:
             trail = self.state.trails.get((uid, name))
             if trail is not None and trail.quarantined:
                 continue
-            target = self._merge_field(uid, rec, name, current)
+            target = self._merge_field(uid, rec, name, live)
             if target is _MISSING:
                 continue
             if base.get(name, _MISSING) != target:

@@ -45,6 +45,9 @@ class PlannerState:
         self.seen: dict[str, dict[str, Observed]] = {}  # member -> uid -> observed (raw refs)
         self.blocked_creates: set[tuple[str, str]] = set()  # (member, uid): pending intent
         self.deleted_in: dict[str, set[str]] = defaultdict(set)  # uid -> members it vanished from
+        # records deleted (or being deleted): a reference to one reads as cleared
+        self.dead: set[str] = {uid for uid, rec in self.records.items() if rec.deleted}
+        self.deleting: set[str] = set()  # deleted this run (their deletes are planned)
         self.readable: dict[tuple[str, Kind], frozenset[str]] = {}
         # kind -> the members, in order, that were read this run and can hold that kind
         self.holders: dict[Kind, list[str]] = {

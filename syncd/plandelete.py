@@ -54,6 +54,21 @@ class Deleting(PlannerState):
                 return True
         return False
 
+    def _vanished(self, uid: str) -> None:
+        """Settle a record some members no longer list, before any record is merged.
+
+        Deciding every deletion first lets the merge treat references to deleted records as
+        cleared, as the systems themselves do when a record is deleted.
+        """
+        rec = self.out.records.get(uid) or self.records[uid]
+        if rec.deleted:  # its deletion was under way: those members are done with it
+            touched = self._touch(uid)
+            for name in self.deleted_in[uid]:
+                touched.links.pop(name, None)
+        elif self._deleted(uid):
+            self.dead.add(uid)
+            self.deleting.add(uid)
+
     def _deleted(self, uid: str) -> bool:
         """Apply a deletion seen in some members; False when the record lives on."""
         rec = self._touch(uid)

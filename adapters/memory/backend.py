@@ -47,7 +47,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from syncd.errors import MemberError, PayloadError, RecordError, SimulatedCrash
-from syncd.model import FIELDS, KINDS, Kind, Values, decode, encode, normalise
+from syncd.model import FIELDS, KINDS, Kind, Values, decode, drop_refs, encode, normalise
 
 FORMAT = "syncd-memory/1"
 _PREFIX: dict[Kind, str] = {"task": "T", "milestone": "M", "budget": "B"}
@@ -188,9 +188,15 @@ class MemoryBackend:
         if archive:
             rec.archived = True
             self.touch(rec)
-        else:
-            del self.records[ext]
-            self.clock += 1
+            return
+        del self.records[ext]
+        self.clock += 1
+        # As Jira, Asana and Project do, deleting a record drops the references to it.
+        for other in self.records.values():
+            cleared = drop_refs(other.kind, other.fields, frozenset({ext}))
+            if cleared is not other.fields:
+                other.fields = cleared
+                self.touch(other)
 
     def _stored(self, kind: Kind, values: Values) -> Values:
         values = normalise(kind, values)

@@ -202,3 +202,17 @@ def test_every_log_line_of_a_sync_names_group_and_run(rig: Rig) -> None:
     assert all(e["group"] == "g" and e["run_id"] == report.run_id for e in events)
     applied = [e for e in events if e["event"] == "sync.action.applied"]
     assert sorted(e["member"] for e in applied) == ["m1", "m2"]
+
+
+def test_deleting_a_referenced_milestone_clears_the_reference_everywhere(rig: Rig) -> None:
+    """Found by the sync machine: a task pointing at a milestone deleted meanwhile converges."""
+    b = rig.backends["m1"]
+    stone = b.put("milestone", {"title": "M"})
+    task = b.put("task", {"title": "T"})
+    rig.sync()
+    b.change(task, {"milestone": Ref(uid=stone)})
+    b.remove(stone)  # the system drops the task's reference with it
+    rig.sync(full=True)
+    assert rig.divergences() == []
+    assert {r.get("milestone") for n in rig.names for r in rig.live(n).values()} == {None}
+    assert rig.sync(full=True).plan.is_empty()

@@ -327,3 +327,22 @@ def test_creates_only_where_the_member_admits_the_record() -> None:
     assert p.creates == []
     tasks = run(group(), member("a", seen("A1", title="T")), member("b", capabilities=only_tasks))
     assert tasks.creates == [Create("b", "u1", "task", {"title": "T"})]
+
+
+def test_reference_to_a_record_deleted_this_run_reads_as_cleared() -> None:
+    """A task whose milestone is deleted this run loses the reference everywhere."""
+    stone = record("m", "milestone", links={"a": "AM", "b": "BM"}, title="M")
+    task = record("t", links={"a": "A1", "b": "B1"}, title="T", milestone="m")
+    p = run(
+        group(stone, task),
+        member("a", seen("A1", title="T", milestone="AM")),  # AM is gone from a's listing
+        member("b", seen("B1", title="T", milestone="BM"), seen("BM", "milestone", title="M")),
+        force_delete=True,
+    )
+    assert p.deletes == [Delete("b", "m", "milestone", "BM", "archive")]
+    assert p.records["t"].base["milestone"] is None
+    # both still point at it (a's listing may lag its deletion): both are cleared
+    assert [(u.member, u.changes) for u in p.updates] == [
+        ("a", {"milestone": None}),
+        ("b", {"milestone": None}),
+    ]
