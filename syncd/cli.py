@@ -146,17 +146,23 @@ def _print_json(value: Any) -> None:
 
 @app.command()
 def init(
-    path: Annotated[Path, typer.Argument(help="Where to write it.")] = Path("syncd.yaml"),
+    path: Annotated[
+        Path | None, typer.Argument(help="Where to write it (default: --config, ./syncd.yaml).")
+    ] = None,
+    config: ConfigOpt = None,
+    log_level: LogLevelOpt = "",
+    log_json: LogJsonOpt = None,
 ) -> None:
     """Write a commented starter config (never overwrites a file)."""
     from syncd.config import starter_config
 
-    if path.exists():
-        err.print(f"{path} exists; not overwriting it (pick another path or remove it)")
+    target = path or config or _globals["config"] or Path("syncd.yaml")
+    if target.exists():
+        err.print(f"{target} exists; not overwriting it (pick another path or remove it)")
         raise typer.Exit(2)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(starter_config(), encoding="utf-8")
-    out.print(f"wrote {path}: edit it, then run `syncd check --config {path}`")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(starter_config(), encoding="utf-8")
+    out.print(f"wrote {target}: edit it, then run `syncd check --config {target}`")
 
 
 @app.command()

@@ -222,3 +222,11 @@ def test_check_reports_mappings_that_have_no_effect(workdir: Path) -> None:
     assert code == 1
     assert "status_map has no effect on a memory member" in out
     assert "fix: remove status_map from member board" in out
+
+
+def test_init_honours_the_config_option(tmp_path: Path) -> None:
+    """`init --config FILE` writes the starter there, like every command reads it there."""
+    target = tmp_path / "etc" / "syncd.yaml"
+    code, out, _ = cli("init", "--config", str(target))
+    assert code == 0, out
+    assert target.exists()
