@@ -27,6 +27,8 @@ The JSON file format (``format: syncd-memory/1``), meant to be seeded or inspect
   incremental cursor compares), ``modified_at`` its time. Both are optional when seeding: a
   seeded record without them counts as changed at clock 0.
 * ``marker`` is the canonical uid syncd keeps on the record; ``archived`` hides it from listings.
+* ``digest`` is a checksum of ``fields`` as last written: edit a record's fields by hand and it
+  counts as changed on the next read (no need to touch ``clock`` or ``modified``).
 
 A record that does not parse is reported as a per-record error by ``fetch``; the file is
 written atomically (temporary file, then rename) so a crash never leaves half a file.
@@ -35,6 +37,7 @@ written atomically (temporary file, then rename) so a crash never leaves half a 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import random
@@ -119,9 +122,13 @@ class MemoryBackend:
         self.records, self.broken = {}, {}
         for ext, raw in (doc.get("records") or {}).items():
             try:
-                self.records[str(ext)] = _parse_record(raw)
+                rec, edited = _parse_record(raw)
             except (ValueError, TypeError, KeyError, ValidationError) as exc:
                 self.broken[str(ext)] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                continue
+            self.records[str(ext)] = rec
+            if edited:
+                self.touch(rec)  # edited by hand since we wrote it: a change like any other
         self._next_id = max((_number(ext) for ext in self.records), default=0)
 
     def save(self) -> None:
@@ -245,7 +252,13 @@ def _number(ext: str) -> int:
     return int(digits) if digits.isdigit() else 0
 
 
-def _parse_record(raw: Any) -> StoredRecord:
+def _digest(kind: Kind, fields: Values) -> str:
+    text = json.dumps(encode(kind, fields), sort_keys=True)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _parse_record(raw: Any) -> tuple[StoredRecord, bool]:
+    """A record from the file, and whether a person edited its fields since it was written."""
     if not isinstance(raw, dict):
         raise TypeError("a record must be an object")
     kind = raw["kind"]
@@ -253,7 +266,7 @@ def _parse_record(raw: Any) -> StoredRecord:
         raise ValueError(f"unknown kind {kind!r}")
     fields = normalise(kind, decode(kind, raw.get("fields") or {}))
     stamp = raw.get("modified_at")
-    return StoredRecord(
+    rec = StoredRecord(
         kind=kind,
         fields=fields,
         modified=int(raw.get("modified", 0)),
@@ -261,6 +274,8 @@ def _parse_record(raw: Any) -> StoredRecord:
         marker=raw.get("marker"),
         archived=bool(raw.get("archived", False)),
     )
+    written = raw.get("digest")
+    return rec, written is not None and written != _digest(kind, fields)
 
 
 def _dump_record(rec: StoredRecord) -> dict[str, Any]:
@@ -268,6 +283,7 @@ def _dump_record(rec: StoredRecord) -> dict[str, Any]:
         "kind": rec.kind,
         "fields": encode(rec.kind, rec.fields),
         "modified": rec.modified,
+        "digest": _digest(rec.kind, rec.fields),
     }
     if rec.modified_at is not None:
         out["modified_at"] = rec.modified_at.isoformat()

@@ -216,3 +216,20 @@ def test_deleting_a_referenced_milestone_clears_the_reference_everywhere(rig: Ri
     assert rig.divergences() == []
     assert {r.get("milestone") for n in rig.names for r in rig.live(n).values()} == {None}
     assert rig.sync(full=True).plan.is_empty()
+
+
+def test_hand_edit_of_a_memory_file_is_a_change(tmp_path: Path) -> None:
+    """A person editing a record's fields in the JSON file is seen by the next incremental sync."""
+    import json
+
+    path = tmp_path / "m0.json"
+    rig = Rig.make(open_store(tmp_path), [{"path": path}, {}])
+    rig.backends["m0"].path = path
+    rig.backends["m0"].put("task", {"title": "T", "status": "todo"})
+    rig.backends["m0"].save()
+    rig.sync()
+    doc = json.loads(path.read_text())
+    next(iter(doc["records"].values()))["fields"]["status"] = "done"
+    path.write_text(json.dumps(doc))
+    rig.sync()  # incremental
+    assert [r["status"] for r in rig.live("m1").values()] == ["done"]
