@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import structlog
 
@@ -37,6 +37,7 @@ from syncd.plan import Action, Create, Delete, Plan, Update
 from syncd.state import Change, IntentAction, IntentStatus, RecordState
 
 log = structlog.get_logger("syncd.apply")
+_A = TypeVar("_A", Create, Update)
 BATCH = 50  # records per bulk call (Jira bulk create takes 50; Asana batches take 10 actions)
 
 
@@ -248,23 +249,33 @@ async def _create(ctx: _Context, adapter: Adapter, action: Create) -> None:
 
 async def _create_batch(ctx: _Context, adapter: BulkCreate, batch: list[Create]) -> None:
     sent = [_outbound(ctx, c.member, c.kind, c.values) for c in batch]
-    intents = [
-        _intend(ctx, c, "create", encode(c.kind, v)) for c, v in zip(batch, sent, strict=True)
-    ]
     items = [CreateItem(c.kind, c.uid, v) for c, v in zip(batch, sent, strict=True)]
+    await _send_batch(ctx, "create", batch, sent, partial(adapter.create_many, items), _created)
+
+
+async def _send_batch(
+    ctx: _Context,
+    verb: IntentAction,
+    actions: Sequence[_A],
+    sent: Sequence[Values],
+    call: Callable[[], Awaitable[list[Observed | RecordError]]],
+    done: Callable[[_Context, _A, int, Values, Observed], None],
+) -> None:
+    """Journal a batch, send it in one call, and settle each item by its own outcome."""
+    intents = [_intend(ctx, a, verb, encode(a.kind, v)) for a, v in zip(actions, sent, strict=True)]
     try:
-        results = await adapter.create_many(items)
+        results = await call()
     except AdapterError as exc:
-        for action, intent in zip(batch, intents, strict=True):
+        for action, intent in zip(actions, intents, strict=True):
             _failed_write(ctx, action, intent, exc, stop=False)
         if isinstance(exc, MemberError):
             raise _MemberDown from exc
         return
-    for action, intent, values, outcome in zip(batch, intents, sent, results, strict=True):
+    for action, intent, values, outcome in zip(actions, intents, sent, results, strict=True):
         if isinstance(outcome, RecordError):
             _failed_write(ctx, action, intent, outcome)
         else:
-            _created(ctx, action, intent, values, outcome)
+            done(ctx, action, intent, values, outcome)
 
 
 def _created(ctx: _Context, action: Create, intent: int, sent: Values, observed: Observed) -> None:
@@ -324,23 +335,17 @@ async def _update(ctx: _Context, adapter: Adapter, action: Update) -> None:
 
 
 async def _update_batch(ctx: _Context, adapter: BulkUpdate, batch: list[Update]) -> None:
-    sent = [_outbound(ctx, u.member, u.kind, u.changes) for u in batch]
-    todo = [(u, s) for u, s in zip(batch, sent, strict=True) if s]
-    intents = [_intend(ctx, u, "update", encode(u.kind, s)) for u, s in todo]
-    items = [UpdateItem(u.kind, u.external_id, s) for u, s in todo]
-    try:
-        results = await adapter.update_many(items)
-    except AdapterError as exc:
-        for (action, _), intent in zip(todo, intents, strict=True):
-            _failed_write(ctx, action, intent, exc, stop=False)
-        if isinstance(exc, MemberError):
-            raise _MemberDown from exc
-        return
-    for (action, changes), intent, outcome in zip(todo, intents, results, strict=True):
-        if isinstance(outcome, RecordError):
-            _failed_write(ctx, action, intent, outcome)
+    todo: list[Update] = []
+    sent: list[Values] = []
+    for update in batch:
+        changes = _outbound(ctx, update.member, update.kind, update.changes)
+        if changes:
+            todo.append(update)
+            sent.append(changes)
         else:
-            _updated(ctx, action, intent, changes, outcome)
+            ctx.settled.add(_key(update))  # nothing sendable yet: next run
+    items = [UpdateItem(u.kind, u.external_id, c) for u, c in zip(todo, sent, strict=True)]
+    await _send_batch(ctx, "update", todo, sent, partial(adapter.update_many, items), _updated)
 
 
 def _updated(ctx: _Context, action: Update, intent: int, sent: Values, observed: Observed) -> None:
