@@ -106,7 +106,7 @@ class SyncMachine(RuleBasedStateMachine):
         before = backend.records[ext].fields.get(field, FIELDS["task"][field].default)
         stored = backend.change(ext, {field: value}).fields[field]
         if stored != before:  # setting a field to what it holds is no edit to preserve
-            self.edits[(name, ext, field)] = (value, self.syncs)
+            self.edits[(name, ext, field)] = (stored, self.syncs)
 
     @rule(data=st.data())
     def user_deletes(self, data: st.DataObject) -> None:
