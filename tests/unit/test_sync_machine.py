@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import os
 import shutil
 import tempfile
 from decimal import Decimal
@@ -224,7 +225,8 @@ class SyncMachine(RuleBasedStateMachine):
 
 
 SyncMachine.TestCase.settings = settings(
-    max_examples=40,
+    # SYNCD_SOAK=500 explores much longer (a soak run); CI keeps the default.
+    max_examples=int(os.environ.get("SYNCD_SOAK", "40")),
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
