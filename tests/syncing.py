@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ class Rig:
     settings: dict[str, MemoryMember]
     policy: Policy = field(default_factory=lambda: Policy(max_delete_ratio=1.0))
     group: str = "g"
+    # Deterministic uids keep the order of writes (and so of injected faults) reproducible.
+    uids: Iterator[int] = field(default_factory=itertools.count)
 
     @classmethod
     def make(cls, store: Store, members: Sequence[dict[str, Any]] | int = 2, **policy: Any) -> Rig:
@@ -57,6 +60,7 @@ class Rig:
 
     def sync(self, **options: Any) -> RunReport:
         """Run one sync to its end (or until a simulated crash propagates)."""
+        options.setdefault("new_uid", lambda: f"u{next(self.uids):06d}")
         return asyncio.run(self._sync(SyncOptions(**options)))
 
     def live(self, name: str) -> dict[str, Values]:
