@@ -210,10 +210,37 @@ class _Planner(Matching, Deleting):
                 before = _enc(rec.kind, name, shadow[name])
                 after = _enc(rec.kind, name, value)
                 self.out.changes.append(Change(uid, member, name, before, after, "observed"))
+        changed = {**self._base_holders(rec, name, base, changed, current), **changed}
         if len(set(changed.values())) == 1:
             return next(iter(changed.values()))
         winner = self._resolve(uid, rec, name, changed)
         return changed[winner]
+
+    def _base_holders(
+        self,
+        rec: RecordState,
+        name: str,
+        base: Any,
+        changed: dict[str, Any],
+        current: dict[str, Values],
+    ) -> dict[str, Any]:
+        """The members that speak for the base when a change was made without seeing it.
+
+        A member that was behind (down, or its write failed) and changed the field made its
+        edit concurrently with whoever set the base: that is a conflict, not an update.
+        """
+        if base is _MISSING:
+            return {}
+        behind = any(rec.links[m].shadow.get(name, _MISSING) != base for m in changed)
+        if not behind:
+            return {}
+        return {
+            m: base
+            for m, values in current.items()
+            if m not in changed
+            and values.get(name, _MISSING) == base
+            and rec.links[m].shadow.get(name, _MISSING) == base
+        }
 
     def _resolve(self, uid: str, rec: RecordState, name: str, changed: dict[str, Any]) -> str:
         """Pick the winning member of a conflict and record every value."""

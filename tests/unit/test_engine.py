@@ -233,3 +233,28 @@ def test_hand_edit_of_a_memory_file_is_a_change(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc))
     rig.sync()  # incremental
     assert [r["status"] for r in rig.live("m1").values()] == ["done"]
+
+
+def test_edit_made_while_behind_conflicts_with_the_base(tmp_path: Path) -> None:
+    """Found by the sync machine: an edit made while a member was down is a conflict.
+
+    m1 changed a date while it was unreachable and m0's change of the same date went through;
+    when m1 is back, the two values are recorded as a conflict (m1 wins here by its newer
+    record), so m0's value is not silently dropped.
+    """
+    rig = Rig.make(open_store(tmp_path), 2)
+    ext0 = rig.backends["m0"].put("task", {"title": "T", "due": dt.date(2026, 6, 1)})
+    rig.sync()
+    ext1 = next(iter(rig.live("m1")))
+    rig.backends["m1"].change(ext1, {"due": dt.date(2026, 11, 4)})
+    rig.backends["m0"].change(ext0, {"due": dt.date(2026, 8, 31)})
+    rig.backends["m1"].faults.fail_fetch = 1.0
+    rig.sync()
+    rig.backends["m1"].faults.fail_fetch = 0
+    rig.backends["m1"].change(ext1, {"status": "done"})
+    report = rig.sync()
+    (conflict,) = report.plan.conflicts
+    assert conflict.field == "due"
+    assert conflict.values == {"m0": "2026-08-31", "m1": "2026-11-04"}
+    assert conflict.winner == "m1"
+    assert rig.divergences() == []
