@@ -126,7 +126,13 @@ class Capabilities:
 
 @dataclass(frozen=True, slots=True)
 class Observed:
-    """One record as a system holds it, in canonical form (references by external id)."""
+    """One record as a system holds it, in canonical form (references by external id).
+
+    ``unwritten`` is set only on what a write returns: the fields the system refused while
+    taking the rest of the write (a Jira status no transition reaches, an assignee with no
+    account there), each with the reason. The engine reports them as failures and retries
+    them next run; it never takes the value the system kept for the system's own edit.
+    """
 
     kind: Kind
     external_id: str
@@ -134,6 +140,7 @@ class Observed:
     modified_at: dt.datetime | None = None
     url: str | None = None
     marker: str | None = None
+    unwritten: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass

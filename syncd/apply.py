@@ -283,7 +283,9 @@ def _created(ctx: _Context, action: Create, intent: int, sent: Values, observed:
     ctx.links[member][action.uid] = observed.external_id
     ctx.back[member][observed.external_id] = action.uid
     shadow = _inbound(ctx, member, observed)
-    _keep_sent_where_altered(shadow, _canonical_sent(action.values, sent), action.uid, member)
+    written = _canonical_sent(action.values, _written(sent, observed))
+    _keep_sent_where_altered(shadow, written, action.uid, member)
+    _report_unwritten(ctx, action, observed)
     ctx.journal.complete_intent(
         intent,
         group=ctx.group,
@@ -357,8 +359,9 @@ def _updated(ctx: _Context, action: Update, intent: int, sent: Values, observed:
     for name in sent:
         if name in returned:
             shadow[name] = returned[name]
-    written = _canonical_sent(action.changes, sent)
+    written = _canonical_sent(action.changes, _written(sent, observed))
     _keep_sent_where_altered(shadow, written, action.uid, member)
+    _report_unwritten(ctx, action, observed)
     ctx.journal.complete_intent(
         intent,
         group=ctx.group,
@@ -467,6 +470,21 @@ def _inbound(ctx: _Context, member: str, observed: Observed) -> Values:
 def _canonical_sent(planned: Values, sent: Values) -> Values:
     """The planned (canonical) values of the fields that were actually sent."""
     return {name: planned[name] for name in sent}
+
+
+def _written(sent: Values, observed: Observed) -> Values:
+    """The sent fields the system took (it may refuse some and keep the rest of a write)."""
+    if not observed.unwritten:
+        return sent
+    return {name: value for name, value in sent.items() if name not in observed.unwritten}
+
+
+def _report_unwritten(ctx: _Context, action: Create | Update, observed: Observed) -> None:
+    """Record the fields a system refused: the shadow keeps what it holds, so the next run
+    sees no edit of its own there and writes the group's value again (level-triggered)."""
+    for name, why in sorted(observed.unwritten.items()):
+        error = RecordError(f"{name}: {why}", member=action.member)
+        _fail(ctx, action, error)
 
 
 def _keep_sent_where_altered(shadow: Values, sent: Values, uid: str, member: str) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
 import pytest
 
+from adapters.base import AdapterContext, Observed
+from adapters.memory.adapter import MemoryAdapter
+from adapters.memory.config import MemoryConnection
 from syncd.errors import SimulatedCrash
-from syncd.model import Ref
+from syncd.model import Kind, Ref, Values
 from tests.syncing import Rig, open_store
 
 
@@ -257,4 +261,43 @@ def test_edit_made_while_behind_conflicts_with_the_base(tmp_path: Path) -> None:
     assert conflict.field == "due"
     assert conflict.values == {"m0": "2026-08-31", "m1": "2026-11-04"}
     assert conflict.winner == "m1"
+    assert rig.divergences() == []
+
+
+class _RefusesStatus(MemoryAdapter):
+    """A memory member that, like a Jira workflow without the transition, keeps its status."""
+
+    refuse = True
+
+    async def update(self, kind: Kind, external_id: str, changes: Values) -> Observed:
+        if not (self.refuse and "status" in changes):
+            return await super().update(kind, external_id, changes)
+        rest = {k: v for k, v in changes.items() if k != "status"}
+        observed = await super().update(kind, external_id, rest)
+        return dataclasses.replace(observed, unwritten={"status": "no transition reaches it"})
+
+
+def test_field_a_member_refuses_is_reported_and_retried_not_reverted(rig: Rig) -> None:
+    """A field a system refused fails for that record; its old value never wins the group."""
+    ext = rig.backends["m0"].put("task", {"title": "T", "status": "todo"})
+    rig.sync()
+    refusing = {
+        n: (_RefusesStatus if n == "m1" else MemoryAdapter)(
+            MemoryConnection(), rig.settings[n], AdapterContext(member=n), rig.backends[n]
+        )
+        for n in rig.names
+    }
+    rig.adapters = lambda: refusing  # type: ignore[method-assign]
+    rig.backends["m0"].change(ext, {"status": "done", "title": "T2"})
+    first = rig.sync()
+    assert [(f.member, f.error) for f in first.result.failures] == [
+        ("m1", "status: no transition reaches it")
+    ]
+    second = rig.sync()
+    assert [f.member for f in second.result.failures] == ["m1"]
+    statuses = {n: [r["status"] for r in rig.live(n).values()] for n in rig.names}
+    assert statuses == {"m0": ["done"], "m1": ["todo"], "m2": ["done"]}
+    assert [r["title"] for r in rig.live("m1").values()] == ["T2"]
+    _RefusesStatus.refuse = False
+    rig.sync()
     assert rig.divergences() == []
