@@ -8,10 +8,7 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import exc
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.sql.dml import Insert
-from sqlalchemy.sql.schema import Table
 
 from syncd.errors import StoreError
 from syncd.store.engine import Target, translated
@@ -77,19 +74,6 @@ class StoreBase:
             if isinstance(cause, exc.IntegrityError):
                 raise IntegrityFailure(f"{err} (a constraint refused the write)") from cause
             raise
-
-    def _insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
-        """An INSERT for the engine in use, so that callers can add ON CONFLICT clauses."""
-        if self._engine.dialect.name == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
-
-    def _upsert(self, table: Table, keys: list[str], updates: list[str]) -> Insert:
-        """An INSERT that updates ``updates`` when a row with the same ``keys`` exists."""
-        insert = self._insert(table)
-        return insert.on_conflict_do_update(
-            index_elements=keys, set_={name: insert.excluded[name] for name in updates}
-        )
 
 
 def taken(group: str, key: tuple[str, str], holder: str, wanted: str) -> StoreError:

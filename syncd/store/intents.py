@@ -15,6 +15,7 @@ from syncd.model import Kind, Values
 from syncd.state import IntentAction, IntentStatus
 from syncd.store import schema as t
 from syncd.store.base import IntegrityFailure, StoreBase, taken
+from syncd.store.bulk import insert_for
 from syncd.store.codec import dump_json, utcnow
 from syncd.store.values import dump_values
 
@@ -101,11 +102,13 @@ class IntentSide(StoreBase):
     ) -> None:
         record = {"group": link["group"], "uid": link["uid"], "kind": kind, "deleted": False}
         record |= {"base": dump_values(kind, {}), "updated_at": utcnow()}
-        conn.execute(self._insert(t.records).on_conflict_do_nothing(), record)
+        conn.execute(insert_for(conn, t.records).on_conflict_do_nothing(), record)
         values = {"external_id": external_id, "tombstone": False}
         if shadow is not None:
             values["shadow"] = dump_values(kind, shadow)
-        insert = self._insert(t.links).values({**link, "shadow": dump_values(kind, {}), **values})
+        insert = insert_for(conn, t.links).values(
+            {**link, "shadow": dump_values(kind, {}), **values}
+        )
         keys = ["group", "uid", "member"]
         conn.execute(insert.on_conflict_do_update(index_elements=keys, set_=values))
 

@@ -25,13 +25,25 @@ from syncd.state import (
 from syncd.store import rows
 from syncd.store import schema as t
 from syncd.store.base import IntegrityFailure, StoreBase, taken
+from syncd.store.bulk import bulk_insert
 from syncd.store.codec import chunked, dump_json, gc_paused, utcnow
 from syncd.store.engine import corrupt
 from syncd.store.values import ValueDumper
 
 RunStatus = Literal["ok", "partial", "failed", "crashed"]
 BATCH = 5_000  # rows per executemany
-KEYS_PER_QUERY = 500  # values in one IN (...) list, well under SQLite's variable limit
+# One DELETE per uid, run as executemany. Not `uid IN (...)`: PostgreSQL estimates a long IN
+# list on a table not yet analysed (a group's first sync) as most of the table and scans all of
+# it for every batch, which turned a 100k-record commit from seconds into a quarter of an hour.
+_BY_UID = {
+    table.name: sa.delete(table).where(
+        table.c.group == sa.bindparam("g"), table.c.uid == sa.bindparam("u")
+    )
+    for table in (t.records, t.links)
+}
+_RECORD_UPSERT = (("group", "uid"), ("kind", "base", "deleted", "updated_at"))
+_CURSOR_UPSERT = (("group", "member"), ("cursor", "last_full_sync"))
+_TRAIL_UPSERT = (("group", "uid", "field"), ("trail", "quarantined"))
 _NO_TRAILS: Mapping[tuple[str, str], FieldTrail] = MappingProxyType({})
 
 
@@ -127,36 +139,28 @@ class SyncSide(StoreBase):
                 member, naming group, member and external id), or the database failed.
                 Nothing of the call is saved then.
         """
-        given = list(records)
+        given = list({record.uid: record for record in records}.values())  # the last one wins
         try:
             with gc_paused(), self._write() as conn:
                 self._save_records(conn, group, given)
-                if cursors:
-                    keys, updates = ["group", "member"], ["cursor", "last_full_sync"]
-                    statement = self._upsert(t.cursors, keys, updates)
-                    conn.execute(statement, rows.cursor_rows(group, cursors))
+                cursor_rows = rows.cursor_rows(group, cursors)
+                bulk_insert(conn, t.cursors, cursor_rows, _CURSOR_UPSERT)
                 self._append(conn, group, run_id, changes, conflicts)
-                if trails:
-                    keys, updates = ["group", "uid", "field"], ["trail", "quarantined"]
-                    statement = self._upsert(t.field_trails, keys, updates)
-                    conn.execute(statement, rows.trail_rows(group, trails))
+                trail_rows = rows.trail_rows(group, trails)
+                bulk_insert(conn, t.field_trails, trail_rows, _TRAIL_UPSERT)
         except IntegrityFailure as err:
             raise self._explain(group, given, err) from err
 
     def _save_records(self, conn: Connection, group: str, given: list[RecordState]) -> None:
         now, dumper = utcnow(), ValueDumper()
-        upsert = self._upsert(
-            t.records, ["group", "uid"], ["kind", "base", "deleted", "updated_at"]
-        )
         for batch in chunked(given, BATCH):
-            conn.execute(upsert, [rows.record_row(group, r, now, dumper) for r in batch])
+            record_rows = [rows.record_row(group, r, now, dumper) for r in batch]
+            bulk_insert(conn, t.records, record_rows, _RECORD_UPSERT)
         # All deletes before any insert: a link may move from one given uid to another.
-        for uids in chunked((r.uid for r in given), KEYS_PER_QUERY):
-            conn.execute(
-                sa.delete(t.links).where(t.links.c.group == group, t.links.c.uid.in_(uids))
-            )
-        for link_batch in chunked(rows.link_rows(group, given, dumper), BATCH):
-            conn.execute(sa.insert(t.links), link_batch)
+        for batch in chunked(given, BATCH):
+            conn.execute(_BY_UID[t.links.name], [{"g": group, "u": r.uid} for r in batch])
+        for link_rows in chunked(rows.link_rows(group, given, dumper), BATCH):
+            bulk_insert(conn, t.links, link_rows)
 
     def _append(
         self,
@@ -167,9 +171,10 @@ class SyncSide(StoreBase):
         conflicts: Iterable[Conflict],
     ) -> None:
         for batch in chunked(changes, BATCH):
-            conn.execute(sa.insert(t.changes), rows.change_rows(group, run_id, batch))
+            bulk_insert(conn, t.changes, rows.change_rows(group, run_id, batch))
         for found in chunked(conflicts, BATCH):
-            conn.execute(sa.insert(t.conflicts), rows.conflict_rows(group, run_id, found, utcnow()))
+            conflict_rows = rows.conflict_rows(group, run_id, found, utcnow())
+            bulk_insert(conn, t.conflicts, conflict_rows)
 
     def _explain(self, group: str, given: list[RecordState], err: IntegrityFailure) -> StoreError:
         """Name the external id behind a refused ``commit_observed``, if that was the cause."""
@@ -200,9 +205,9 @@ class SyncSide(StoreBase):
         """
         deleted = 0
         with self._write() as conn:
-            for batch in chunked(uids, KEYS_PER_QUERY):
-                where = sa.and_(t.records.c.group == group, t.records.c.uid.in_(batch))
-                deleted += conn.execute(sa.delete(t.records).where(where)).rowcount
+            for batch in chunked(uids, BATCH):
+                params = [{"g": group, "u": uid} for uid in batch]
+                deleted += conn.execute(_BY_UID[t.records.name], params).rowcount
         return deleted
 
     def record_changes(self, group: str, run_id: int | None, changes: Iterable[Change]) -> None:
