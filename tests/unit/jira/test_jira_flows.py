@@ -1,0 +1,162 @@
+"""The Jira adapter against the simulator: lagging search, deleted issues, workflows, versions."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Iterator
+from typing import TypeVar
+
+import httpx
+import pytest
+
+from adapters.base import AdapterContext, CreateItem
+from adapters.jira.adapter import JiraAdapter, forget_recent_writes
+from adapters.jira.config import JiraConnection, JiraMember
+from adapters.jira.simulator import JiraSimulator
+from adapters.jira.site import forget_sites
+from syncd.model import Ref
+
+T = TypeVar("T")
+TOKEN = "flow-token-1"
+
+
+def run(coro: Awaitable[T]) -> T:
+    async def go() -> T:
+        return await coro
+
+    return asyncio.run(go())
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> Iterator[None]:
+    forget_sites()
+    forget_recent_writes()
+    yield
+    forget_sites()
+    forget_recent_writes()
+
+
+def make(flavor: str = "cloud", **sim_options: float) -> tuple[JiraSimulator, JiraAdapter]:
+    sim = JiraSimulator("cloud" if flavor == "cloud" else "dc", **sim_options)  # type: ignore[arg-type]
+    me = sim.add_user("pm@acme.example", token=TOKEN, admin=True)
+    sim.add_project("WEB", lead=me)
+    cloud = flavor == "cloud"
+    connection = JiraConnection(
+        base_url="http://jira.test",
+        deployment="cloud" if cloud else "datacenter",
+        email="pm@acme.example" if cloud else None,
+        token=TOKEN,
+        requests_per_second=10_000,
+    )
+    adapter = JiraAdapter(
+        connection,
+        JiraMember(connection="jira", project="WEB"),
+        AdapterContext("jira"),
+        transport=httpx.ASGITransport(app=sim.app),
+    )
+    return sim, adapter
+
+
+def vendor(sim: JiraSimulator) -> httpx.AsyncClient:
+    """A person's client on the simulated site (the vendor's own API)."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sim.app),
+        base_url=f"http://jira.test{sim.api}",
+        auth=("pm@acme.example", TOKEN),
+    )
+
+
+def test_a_lagging_search_never_shows_syncds_write_as_reverted() -> None:
+    """Right after syncd's update, a lagging search still returns the new values."""
+    _sim, adapter = make(search_lag=60.0)
+
+    async def flow() -> str:
+        made = await adapter.create("task", {"title": "Before"}, uid="u1")
+        await adapter.update("task", made.external_id, {"title": "After"})
+        listing = await adapter.fetch(None)
+        return next(r.values["title"] for r in listing.records if r.external_id == made.external_id)
+
+    assert run(flow()) == "After"
+
+
+def test_more_recent_writes_than_reconcile_takes_are_read_directly() -> None:
+    """Beyond 50 recent writes, stale or missing search results are replaced by direct reads."""
+    _sim, adapter = make(search_lag=60.0)
+    items = [CreateItem("task", f"u{n}", {"title": f"T{n}"}) for n in range(60)]
+
+    async def flow() -> int:
+        await adapter.create_many(items)
+        listing = await adapter.fetch(None)
+        return len(listing.records)
+
+    assert run(flow()) == 60
+
+
+def test_an_issue_deleted_by_a_person_after_syncd_wrote_it_does_not_break_the_read() -> None:
+    """``id in (...)`` naming a deleted issue is a 400; the read goes on without it."""
+    sim, adapter = make(search_lag=60.0)
+    items = [CreateItem("task", f"u{n}", {"title": f"T{n}"}) for n in range(55)]
+
+    async def flow() -> list[str]:
+        made = await adapter.create_many(items)
+        first = made[0]
+        assert not isinstance(first, Exception)
+        async with vendor(sim) as person:
+            gone = await person.delete(f"/issue/{first.external_id}")
+            assert gone.status_code == 204
+        listing = await adapter.fetch(None)
+        return [r.external_id for r in listing.records if r.external_id == first.external_id]
+
+    assert run(flow()) == []
+
+
+@pytest.mark.parametrize("flavor", ["cloud", "dc"])
+def test_status_round_trip_through_the_workflow_both_ways(flavor: str) -> None:
+    """done takes two hops from To Do, and back to todo takes the Reopen transition."""
+    _sim, adapter = make(flavor)
+
+    async def flow() -> list[str]:
+        made = await adapter.create("task", {"title": "T", "status": "done"}, uid="u")
+        back = await adapter.update("task", made.external_id, {"status": "todo"})
+        again = await adapter.update("task", made.external_id, {"status": "in_progress"})
+        return [made.values["status"], back.values["status"], again.values["status"]]
+
+    assert run(flow()) == ["done", "todo", "in_progress"]
+
+
+@pytest.mark.parametrize("flavor", ["cloud", "dc"])
+def test_milestones_are_versions_that_can_be_archived_and_deleted(flavor: str) -> None:
+    """A version made for a milestone leaves the listing when archived or deleted."""
+    _sim, adapter = make(flavor)
+    beta = {"title": "Beta", "due": dt.date(2027, 5, 1), "description": "First cut"}
+
+    async def flow() -> list[str]:
+        one = await adapter.create("milestone", beta, uid="m1")
+        two = await adapter.create("milestone", {**beta, "title": "GA"}, uid="m2")
+        await adapter.delete("milestone", one.external_id, "archive")
+        await adapter.delete("milestone", two.external_id, "delete")
+        await adapter.delete("milestone", two.external_id, "delete")
+        listing = await adapter.fetch(None)
+        return [r.external_id for r in listing.records if r.kind == "milestone"]
+
+    assert run(flow()) == []
+
+
+def test_a_task_under_a_sub_task_is_created_without_its_parent_and_says_so() -> None:
+    """Jira's hierarchy stops at sub-tasks: the child is made, its parent is unwritten."""
+    _sim, adapter = make()
+
+    async def flow() -> tuple[object, dict[str, str]]:
+        top = await adapter.create("task", {"title": "Top"}, uid="a")
+        sub = await adapter.create(
+            "task", {"title": "Sub", "parent": Ref(uid=top.external_id)}, uid="b"
+        )
+        leaf = await adapter.create(
+            "task", {"title": "Leaf", "parent": Ref(uid=sub.external_id)}, uid="c"
+        )
+        return leaf.values.get("parent"), dict(leaf.unwritten)
+
+    parent, unwritten = run(flow())
+    assert parent is None
+    assert "sub-task cannot have children" in unwritten["parent"]
