@@ -136,6 +136,15 @@ KNOWN_DEFECTS: tuple[Patch | ExtraStatus, ...] = (
         "DELETE /rest/api/2/version/{id} (deprecated in favour of removeAndSwap) is served by "
         "Jira Server/DC and listed in its REST docs; the 10.3 description omits it.",
     ),
+    ExtraStatus(
+        JIRA_DC,
+        "404",
+        "Editing an issue that does not exist answers 404 with Jira's error collection, as every "
+        "other issue operation of the same description declares; PUT omits it.",
+        method="put",
+        path="/api/2/issue/{issueIdOrKey}",
+        schema=_ERRORS,
+    ),
     # --- Jira Cloud -----------------------------------------------------------------------------
     ExtraStatus(
         JIRA_CLOUD,
