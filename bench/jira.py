@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import math
 import sys
 import time
@@ -22,17 +23,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from adapters.base import AdapterContext, CreateItem
 from adapters.jira.adapter import JiraAdapter, forget_recent_writes
 from adapters.jira.config import JiraConnection, JiraMember
-from adapters.jira.simulator import JiraSimulator
+from adapters.jira.simulator import JiraSimulator, ManualClock
 from adapters.jira.site import forget_sites
 from syncd.logs import configure_logging
 
 TOKEN = "bench-token-1"  # noqa: S105  # the simulator's made-up credential
 
 
-def site(flavor: str) -> tuple[JiraSimulator, JiraAdapter]:
+def site(flavor: str) -> tuple[JiraSimulator, JiraAdapter, ManualClock]:
     forget_sites()
     forget_recent_writes()
-    sim = JiraSimulator("cloud" if flavor == "cloud" else "dc")
+    clock = ManualClock(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC))
+    sim = JiraSimulator("cloud" if flavor == "cloud" else "dc", clock=clock)
     me = sim.add_user("pm@acme.example", token=TOKEN, time_zone="Europe/Berlin")
     sim.add_project("WEB", lead=me)
     cloud = flavor == "cloud"
@@ -50,7 +52,7 @@ def site(flavor: str) -> tuple[JiraSimulator, JiraAdapter]:
         AdapterContext("jira"),
         transport=httpx.ASGITransport(app=sim.app),
     )
-    return sim, adapter
+    return sim, adapter, clock
 
 
 def items(count: int, offset: int = 0) -> list[CreateItem]:
@@ -62,7 +64,7 @@ def items(count: int, offset: int = 0) -> list[CreateItem]:
 
 
 async def measure(flavor: str, issues: int) -> dict[str, str]:
-    sim, adapter = site(flavor)
+    sim, adapter, clock = site(flavor)
     page = sim.max_page if flavor == "cloud" else sim.dc_max_results
     async with adapter:
         started = time.perf_counter()
@@ -74,7 +76,8 @@ async def measure(flavor: str, issues: int) -> dict[str, str]:
         # The rest of the project, straight into the simulator through the vendor's bulk API.
         for start in range(1000, issues, 1000):
             await adapter.create_many(items(min(1000, issues - start), start))
-        forget_recent_writes()  # a later poll: nothing of ours left to reconcile
+        clock.advance(3600)  # an hour later: nothing of ours left to reconcile
+        forget_recent_writes()
         sim.calls.clear()
         before = adapter.calls
         listing = await adapter.fetch(None)

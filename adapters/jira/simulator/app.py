@@ -11,6 +11,8 @@ import asyncio
 import base64
 import binascii
 import json
+from datetime import UTC
+from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -158,9 +160,11 @@ def _call(sim: JiraSimulator, request: Request, user: User, body: Any) -> Call:
 def _identity(sim: JiraSimulator, user: User) -> dict[str, str]:
     # Cloud names the caller in X-AAccountId; Data Center in X-AUSERNAME.
     # https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/#special-request-headers
+    # Date comes from the site's clock (clients read the server's time from it).
+    date = format_datetime(sim.store.clock().astimezone(UTC), usegmt=True)
     if sim.flavor == "cloud":
-        return {"X-AAccountId": user.account_id}
-    return {"X-AUSERNAME": user.name}
+        return {"X-AAccountId": user.account_id, "Date": date}
+    return {"X-AUSERNAME": user.name, "Date": date}
 
 
 def _reply(reply: Reply, headers: dict[str, str]) -> Response:

@@ -40,6 +40,7 @@ def server_for(app: ASGIApp) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
         http="h11",
+        date_header=False,  # the app sends Date from the simulator's clock, as Jira from its own
         ws="none",
         lifespan="off",
         log_config=None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -13,7 +13,7 @@ import pytest
 from adapters.base import AdapterContext, CreateItem
 from adapters.jira.adapter import JiraAdapter, forget_recent_writes
 from adapters.jira.config import JiraConnection, JiraMember
-from adapters.jira.simulator import JiraSimulator
+from adapters.jira.simulator import JiraSimulator, ManualClock
 from adapters.jira.site import forget_sites
 from syncd.model import Ref
 
@@ -37,7 +37,7 @@ def _fresh() -> Iterator[None]:
     forget_recent_writes()
 
 
-def make(flavor: str = "cloud", **sim_options: float) -> tuple[JiraSimulator, JiraAdapter]:
+def make(flavor: str = "cloud", **sim_options: Any) -> tuple[JiraSimulator, JiraAdapter]:
     sim = JiraSimulator("cloud" if flavor == "cloud" else "dc", **sim_options)  # type: ignore[arg-type]
     me = sim.add_user("pm@acme.example", token=TOKEN, admin=True)
     sim.add_project("WEB", lead=me)
@@ -160,3 +160,27 @@ def test_a_task_under_a_sub_task_is_created_without_its_parent_and_says_so() -> 
     parent, unwritten = run(flow())
     assert parent is None
     assert "sub-task cannot have children" in unwritten["parent"]
+
+
+def test_the_call_budgets_of_the_issue_are_met() -> None:
+    """1000 creates in 20 bulk calls; a full read in pages + 3; a quiet poll in one search."""
+    clock = ManualClock(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC))
+    sim, adapter = make(clock=clock)
+    items = [CreateItem("task", f"u{n}", {"title": f"T{n}"}) for n in range(1000)]
+
+    async def flow() -> tuple[int, int, int]:
+        await adapter.create_many(items)
+        bulk = sim.calls[("POST", "/rest/api/3/issue/bulk")]
+        clock.advance(3600)
+        forget_recent_writes()
+        before = adapter.calls
+        listing = await adapter.fetch(None)
+        full = adapter.calls - before
+        sim.calls.clear()
+        await adapter.fetch(listing.cursor)
+        return bulk, full, sim.calls[("POST", "/rest/api/3/search/jql")]
+
+    bulk, full, searches = run(flow())
+    assert bulk == 1000 // 50
+    assert full <= 1000 // sim.max_page + 3
+    assert searches == 1
