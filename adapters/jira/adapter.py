@@ -285,17 +285,8 @@ class JiraAdapter:
         return " AND ".join(clauses) + " ORDER BY key ASC"
 
     async def _search(self, jql: str, *, complete: bool) -> list[dict[str, Any]]:
-        project = await self._ready()
         recent = self._recent()
-        issues: dict[str, dict[str, Any]] = {}
-        async for issue in self.client.search(
-            jql,
-            self._site(project).task_fields(),
-            page_size=self.settings.page_size,
-            reconcile=recent[:RECONCILE_LIMIT] if self.client.cloud else (),
-            properties=[PROPERTY_KEY],
-        ):
-            issues[str(issue.get("id"))] = issue
+        issues = await self._listing(jql, recent[:RECONCILE_LIMIT] if self.client.cloud else [])
         if self.client.cloud:
             # Beyond the 50 ids search can reconcile, read directly the recent writes that the
             # search shows older than syncd left them (or, in a complete listing, not at all):
@@ -304,6 +295,32 @@ class JiraAdapter:
             for issue in await self._read_many(lagging):
                 issues[str(issue.get("id"))] = issue
         return list(issues.values())
+
+    async def _listing(self, jql: str, reconcile: list[str]) -> dict[str, dict[str, Any]]:
+        """Every issue of the search, by id; started over once if a page token expired.
+
+        Cloud's ``nextPageToken`` expires; a listing that outlives it gets a 400 on its next
+        page. Starting again from the first page is the only way to finish it.
+        """
+        project = await self._ready()
+        for attempt in (1, 2):
+            issues: dict[str, dict[str, Any]] = {}
+            try:
+                async for issue in self.client.search(
+                    jql,
+                    self._site(project).task_fields(),
+                    page_size=self.settings.page_size,
+                    reconcile=reconcile,
+                    properties=[PROPERTY_KEY],
+                ):
+                    issues[str(issue.get("id"))] = issue
+            except RecordError as exc:
+                if attempt == 2 or not issues or isinstance(exc, RecordNotFound):
+                    raise
+                log.info("jira.search.restarted", member=self.name, error=str(exc))
+                continue
+            return issues
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _lagging(self, issue_id: str, found: Mapping[str, Any], complete: bool) -> bool:
         issue = found.get(issue_id)

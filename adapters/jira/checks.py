@@ -8,7 +8,7 @@ from adapters.base import CheckResult, Problem
 from adapters.jira.client import JiraClient
 from adapters.jira.config import JiraMember
 from adapters.jira.site import resolve_fields, user_timezone
-from syncd.errors import AdapterError, RecordNotFound
+from syncd.errors import AdapterError, RecordError, RecordNotFound
 
 # What syncd does in a project. LINK_ISSUES only matters when depends_on is synced, which it
 # always is for tasks.
@@ -46,7 +46,22 @@ async def check(client: JiraClient, member: JiraMember, name: str) -> CheckResul
     await _link_type(client, member, result)
     _issue_types(project, member, result)
     await _statuses(client, member, result)
+    await _jql(client, member, result)
     return result
+
+
+async def _jql(client: JiraClient, member: JiraMember, result: CheckResult) -> None:
+    """The member's JQL, tried in one search of one issue, so a typo shows here, not at sync."""
+    if not member.jql:
+        return
+    jql = f'project = "{member.project}" AND ({member.jql})'
+    try:
+        async for _ in client.search(jql, ["id"], page_size=1):
+            break
+    except RecordError as exc:
+        result.problems.append(
+            Problem(f"jql {member.jql!r} is refused: {exc}", fix="correct the member's jql")
+        )
 
 
 _AUTH_FIX = (

@@ -124,6 +124,14 @@ KNOWN_DEFECTS: tuple[Patch | ExtraStatus, ...] = (
     ),
     Patch(
         JIRA_DC,
+        "/paths/~1api~12~1project~1{projectIdOrKey}~1statuses/get/responses/200/content"
+        "/application~1json/schema",
+        _list_of("IssueTypeWithStatusJsonBean"),
+        "GET /project/{key}/statuses returns a list of issue types with their statuses, "
+        "declared as a single one.",
+    ),
+    Patch(
+        JIRA_DC,
         "/paths/~1api~12~1version~1{id}/delete",
         {
             "parameters": [{"name": "id", "in": "path", "required": True}],

@@ -47,6 +47,31 @@ def project(call: Call) -> Reply:
     return Reply(200, call.render.project(found))
 
 
+def project_statuses(call: Call) -> Reply:
+    """``GET /project/{projectIdOrKey}/statuses``: each issue type with its workflow's statuses.
+
+    https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-projects/#api-rest-api-3-project-projectidorkey-statuses-get
+    """
+    store = call.sim.store
+    found = store.visible_project(call.user, call.param("projectIdOrKey"))
+    workflow = found.workflow
+    ids = [workflow.initial, *(t.to for t in workflow.transitions)]
+    for transition in workflow.transitions:
+        ids.extend(transition.sources or [])
+    statuses = [call.render.status(store.status(i)) for i in dict.fromkeys(ids)]
+    body = [
+        {
+            "self": call.render.url(f"/issuetype/{issue_type.id}"),
+            "id": issue_type.id,
+            "name": issue_type.name,
+            "subtask": issue_type.subtask,
+            "statuses": statuses,
+        }
+        for issue_type in store.project_issue_types(found)
+    ]
+    return Reply(200, body)
+
+
 def my_permissions(call: Call) -> Reply:
     """``GET /mypermissions?projectKey=&permissions=A,B``.
 
@@ -169,6 +194,7 @@ ENDPOINTS = (
     Endpoint("GET", "/myself", myself),
     Endpoint("GET", "/serverInfo", server_info),
     Endpoint("GET", "/project/{projectIdOrKey}", project),
+    Endpoint("GET", "/project/{projectIdOrKey}/statuses", project_statuses),
     Endpoint("GET", "/mypermissions", my_permissions),
     Endpoint("GET", "/field", fields),
     Endpoint("GET", "/issueLinkType", link_types),

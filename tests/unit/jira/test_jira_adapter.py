@@ -675,3 +675,34 @@ def test_quiet_project_moves_the_cursor_on_with_the_servers_clock() -> None:
         router.get(f"{API}/project/WEB/versions").respond(json=[])
         obs = run(adapter().fetch(None))
     assert json.loads(obs.cursor or "")["since"] == "2026-01-10T11:58:00+00:00"
+
+
+def test_a_listing_whose_page_token_expired_starts_over_once() -> None:
+    """A 400 on a later page (expired nextPageToken) restarts the listing from page one."""
+    expired = {"errorMessages": ["The provided next page token is invalid or expired."]}
+    with respx.mock() as router:
+        mock_site(router)
+        search = router.post(f"{API}/search/jql").mock(
+            side_effect=[
+                httpx.Response(200, json={"issues": [issue("1")], "nextPageToken": "old"}),
+                httpx.Response(400, json=expired),
+                httpx.Response(200, json={"issues": [issue("1")], "nextPageToken": "new"}),
+                httpx.Response(200, json={"issues": [issue("2")], "isLast": True}),
+            ]
+        )
+        router.get(f"{API}/project/WEB/versions").respond(json=[])
+        obs = run(adapter().fetch(None))
+    assert sorted(r.external_id for r in obs.records) == ["1", "2"]
+    assert obs.complete
+    assert search.call_count == 4
+
+
+def test_a_first_page_refused_fails_the_read_whole() -> None:
+    """A 400 on the first page (bad JQL) is not retried: the read fails, nothing is concluded."""
+    with respx.mock() as router:
+        mock_site(router)
+        router.post(f"{API}/search/jql").respond(
+            400, json={"errorMessages": ["Error in the JQL Query: Expecting ')'"], "errors": {}}
+        )
+        with pytest.raises(RecordError, match="Error in the JQL Query"):
+            run(adapter(jql="type = (").fetch(None))

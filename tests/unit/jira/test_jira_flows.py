@@ -184,3 +184,29 @@ def test_the_call_budgets_of_the_issue_are_met() -> None:
     assert bulk == 1000 // 50
     assert full <= 1000 // sim.max_page + 3
     assert searches == 1
+
+
+def test_check_reports_a_bad_jql_a_missing_field_and_a_missing_link_type() -> None:
+    """check() names each mapping the site does not have, with its fix."""
+    sim, _ = make()
+    connection = JiraConnection(
+        base_url="http://jira.test", email="pm@acme.example", token=TOKEN, deployment="cloud"
+    )
+    member = JiraMember(
+        connection="jira",
+        project="WEB",
+        jql="type = (",
+        fields={"planned_cost": "Budget (EUR)", "start": "Start date"},
+        link_type="Depends",
+        status_map={"Doing": "in_progress"},
+    )
+    adapter = JiraAdapter(
+        connection, member, AdapterContext("jira"), transport=httpx.ASGITransport(app=sim.app)
+    )
+    result = run(adapter.check())
+    messages = "\n".join(p.message for p in result.problems)
+    assert "jql 'type = (' is refused" in messages
+    assert "'Budget (EUR)' (for planned_cost) does not exist" in messages
+    assert "issue link type 'Depends' does not exist" in messages
+    assert "status_map names 'Doing'" in messages
+    assert result.info["field start"].startswith("customfield_")

@@ -349,3 +349,14 @@ async def test_dc_users_by_username(dc: Site) -> None:
     one = await dc.request("GET", "/user", params={"username": "carol"})
     assert one.json()["displayName"] == "Carol"
     assert (await dc.request("GET", "/user", params={"username": "zed"})).status_code == 404
+
+
+async def test_project_statuses_list_each_issue_types_workflow_statuses(
+    cloud: Site, dc: Site
+) -> None:
+    """GET /project/{key}/statuses names every status of the project's workflow per type."""
+    for site in (cloud, dc):
+        response = await site.request("GET", "/project/DEMO/statuses")
+        assert response.status_code == 200
+        names = {s["name"] for s in response.json()[0]["statuses"]}
+        assert {"To Do", "In Progress", "Done"} <= names
