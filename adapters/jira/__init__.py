@@ -5,7 +5,7 @@ config.py       JiraConnection (site, deployment, credentials) and JiraMember (p
 client.py       the REST calls, nothing else
 site.py         the project, issue types, user's time zone and custom fields, cached
 mapping.py      PURE: issue/version JSON <-> canonical values
-adf.py wiki.py  PURE: Markdown <-> Atlassian Document Format / wiki markup
+adf.py wiki.py  PURE: Markdown (syncd.markdown) <-> Atlassian Document Format / wiki markup
 transitions.py  status writes through workflow transitions
 checks.py       syncd check
 adapter.py      the Adapter

@@ -6,7 +6,7 @@ heading (``attrs.level``), bulletList / orderedList (``attrs.order``) of listIte
 ``attrs.href``) and hardBreak. Text nodes are never empty; ``code`` combines only with ``link``.
 https://developer.atlassian.com/cloud/jira/platform/apis/document/structure/
 
-Writing goes through `adapters.jira.markdown` (exact, or literal lines). Reading accepts any
+Writing goes through `syncd.markdown` (exact, or literal lines). Reading accepts any
 JSON a server sends: nodes without a Markdown form (mentions, emoji, dates, status lozenges,
 cards, panels, tables, media) become readable text, and nothing raises.
 """
@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.jira import markdown as md
+from syncd import markdown as md
 from syncd.model import normalise_text
 
 Json = dict[str, Any]

@@ -5,7 +5,7 @@ Wiki markup: ``h1.`` headings, ``*bold*``, ``_italic_``, ``-strike-``, ``{{monos
 ``{code:lang}`` and ``{noformat}``, ``----``, a newline is a line break, and ``\\`` escapes a
 character. https://jira.atlassian.com/secure/WikiRendererHelpAction.jspa?section=all
 
-Writing goes through `adapters.jira.markdown`; literal text is escaped, and a text wiki markup
+Writing goes through `syncd.markdown`; literal text is escaped, and a text wiki markup
 cannot carry exactly is written as one ``{noformat}`` block, which reads back as that text.
 Reading never raises.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from adapters.jira import markdown as md
+from syncd import markdown as md
 from syncd.model import normalise_text
 
 _SPECIAL = set("*_-+^~{}[]|!#?\\")

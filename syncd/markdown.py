@@ -1,8 +1,8 @@
-"""The Markdown dialect of canonical descriptions, as a small tree both Jira formats map to.
+"""The Markdown dialect of canonical descriptions, as a small tree every rich-text format maps to.
 
-Canonical descriptions are Markdown (``syncd.model.normalise_text``). Jira keeps them as
-Atlassian Document Format (Cloud) or wiki markup (Data Center); both converters go through this
-tree, so each format has one reader and one writer.
+Canonical descriptions are Markdown (``syncd.model.normalise_text``). The systems keep them in
+their own rich text (Jira's ADF or wiki markup, Asana's HTML subset, ...); each adapter converts
+through this tree, so each format has one reader and one writer.
 
 The dialect is strict and line-based, so that ``render(parse(s)) == s`` can be checked:
 
