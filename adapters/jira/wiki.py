@@ -1,24 +1,38 @@
-"""Canonical Markdown <-> Jira wiki markup (Jira Data Center's descriptions).
+r"""Canonical Markdown <-> Jira wiki markup (Jira Data Center's descriptions).
 
 Wiki markup: ``h1.`` headings, ``*bold*``, ``_italic_``, ``-strike-``, ``{{monospace}}``,
 ``[text|url]``, ``*``/``#`` lists (``**`` nests, ``#*`` mixes), ``bq.`` and ``{quote}``,
-``{code:lang}`` and ``{noformat}``, ``----``, a newline is a line break, and ``\\`` escapes a
-character. https://jira.atlassian.com/secure/WikiRendererHelpAction.jspa?section=all
+``{code:lang}`` and ``{noformat}``, ``----``; a newline is a line break and ``\\`` a forced
+one, ``\X`` escapes a markup character X, and HTML entities (``&amp;``) stand for characters.
+https://jira.atlassian.com/secure/WikiRendererHelpAction.jspa?section=all
 
-Writing goes through `syncd.markdown`; literal text is escaped, and a text wiki markup
-cannot carry exactly is written as one ``{noformat}`` block, which reads back as that text.
-Reading never raises.
+Writing goes through `syncd.markdown`. Literal text is escaped so that it reads back as itself:
+each markup character gets a backslash; a backslash is written ``&#92;``, since a backslash
+before another would be a line break (pandoc's Jira writer does the same); an ``&`` that would
+start an entity is written ``&amp;``; ``h1.`` or ``bq.`` at the start of a line becomes
+``h1\.`` or ``bq\.``. When the structured form would not read back exactly (a list starting at
+3, a link whose URL holds ``|``, two blank lines, ...), the text is written as escaped literal
+lines instead, which always read back exactly: nothing is lost, Jira shows it as plain text.
+
+Reading never raises. A backslash before a letter is kept (``C:\Users``). Two or more blank
+lines between paragraphs read as that many (one paragraph with line breaks), so literal text
+keeps its shape; Jira's emoticons (``:)``, ``(y)``) stay as typed.
 """
 
 from __future__ import annotations
 
+import html
 import re
+import string
 
 from syncd import markdown as md
 from syncd.model import normalise_text
 
-_SPECIAL = set("*_-+^~{}[]|!#?\\")
-_ESCAPED = re.compile(r"\\(.)")
+_SPECIAL = frozenset("*_-+^~{}[]|!#?")
+# What a backslash escapes when reading (a backslash before a backslash is a line break).
+_ESCAPABLE = frozenset(string.punctuation) - {"\\"}
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_BLOCK_WORD = re.compile(r"(?:h[1-6]|bq)\.")  # a heading or quote when it starts a line
 _WIKI_MARKS = {"strong": "*", "em": "_", "strike": "-"}
 _HEADING = re.compile(r"^h([1-6])\. (.*)$")
 _ITEM = re.compile(r"^([*#]+) (.*)$")
@@ -27,38 +41,39 @@ _CODE = re.compile(r"^\{(code|noformat)(?::([^}]*))?\}(.*)$")
 
 def markdown_to_wiki(text: str) -> str:
     """A canonical description as wiki markup ("" stays "")."""
+    text = normalise_text(text)
     if not text:
         return ""
-    wiki = "\n\n".join(_block(b) for b in md.parse_exact(text))
+    wiki = _wiki(md.parse_exact(text))
     if wiki_to_markdown(wiki) == text:
         return wiki
-    if "{noformat}" not in text:
-        return "{noformat}\n" + text + "\n{noformat}"
-    return wiki  # best effort: this text cannot be carried exactly
+    return _wiki(md.literal(text))  # escaped literal lines always read back exactly
 
 
 def wiki_to_markdown(text: str) -> str:
     """Wiki markup as canonical Markdown; never raises."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    whole = re.fullmatch(r"\{noformat\}\n(.*)\n\{noformat\}", text, re.DOTALL)
-    if whole and "{noformat}" not in whole.group(1):
-        return normalise_text(whole.group(1))  # syncd's literal form (see markdown_to_wiki)
     return normalise_text(md.render(_parse(text)))
 
 
 # --- writing ------------------------------------------------------------------------------------
 
 
+def _wiki(blocks: list[md.Block]) -> str:
+    return "\n\n".join(_block(b) for b in blocks)
+
+
 def _block(block: md.Block) -> str:
     if isinstance(block, md.Paragraph):
-        return _inlines(block.inlines)
+        return _lines(block.inlines)
     if isinstance(block, md.Heading):
         return f"h{block.level}. {_inlines(block.inlines)}"
     if isinstance(block, md.Code):
-        head = f"{{code:{block.language}}}" if block.language else "{code}"
-        return f"{head}\n{block.text}\n{{code}}"
+        if block.language:
+            return f"{{code:{block.language}}}\n{block.text}\n{{code}}"
+        return f"{{noformat}}\n{block.text}\n{{noformat}}"  # {code} alone means Java
     if isinstance(block, md.Quote):
-        return "{quote}\n" + _inlines(block.inlines) + "\n{quote}"
+        return "{quote}\n" + _lines(block.inlines) + "\n{quote}"
     if isinstance(block, md.Rule):
         return "----"
     return "\n".join(_list(block, ""))
@@ -72,6 +87,16 @@ def _list(block: md.ListBlock, prefix: str) -> list[str]:
         if item.children is not None:
             lines.extend(_list(item.children, bullet))
     return lines
+
+
+def _lines(inlines: list[md.Inline]) -> str:
+    """Inline content whose lines start wiki lines, where ``h1.`` or ``bq.`` would be blocks."""
+    lines = _inlines(inlines).split("\n")
+    for n, line in enumerate(lines):
+        word = _BLOCK_WORD.match(line)
+        if word:
+            lines[n] = line[: word.end() - 1] + "\\" + line[word.end() - 1 :]
+    return "\n".join(lines)
 
 
 def _inlines(inlines: list[md.Inline]) -> str:
@@ -97,7 +122,15 @@ def _text(node: md.Text) -> str:
 
 
 def _escape(text: str) -> str:
-    return "".join("\\" + c if c in _SPECIAL else c for c in text)
+    out = []
+    for n, char in enumerate(text):
+        if char == "\\":
+            out.append("&#92;")  # two backslashes would be a line break
+        elif char == "&" and _ENTITY.match(text, n):
+            out.append("&amp;")
+        else:
+            out.append("\\" + char if char in _SPECIAL else char)
+    return "".join(out)
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -106,14 +139,29 @@ def _escape(text: str) -> str:
 def _parse(text: str) -> list[md.Block]:
     lines = text.split("\n")
     blocks: list[md.Block] = []
-    i = 0
+    gap = i = 0
     while i < len(lines):
         if not lines[i].strip():
+            gap += 1
             i += 1
             continue
         block, i = _read_block(lines, i)
-        blocks.append(block)
+        _place(blocks, block, gap)
+        gap = 0
     return blocks
+
+
+def _place(blocks: list[md.Block], block: md.Block, gap: int) -> None:
+    """Add ``block`` after ``gap`` blank lines: blank lines Markdown would not have between
+    blocks (leading ones, or two and more) become line breaks of the paragraph that holds them.
+    """
+    last = blocks[-1] if blocks else None
+    if isinstance(block, md.Paragraph) and last is None:
+        block.inlines[:0] = [md.Break()] * gap
+    elif isinstance(block, md.Paragraph) and isinstance(last, md.Paragraph) and gap > 1:
+        last.inlines.extend([md.Break()] * (gap + 1) + block.inlines)
+        return
+    blocks.append(block)
 
 
 def _read_block(lines: list[str], i: int) -> tuple[md.Block, int]:
@@ -181,9 +229,10 @@ def _read_inlines(text: str, marks: frozenset[md.Mark] = frozenset()) -> list[md
             out.append(md.Break())
             i += 2
             continue
-        if text[i] == "\\" and i + 1 < len(text):
-            run.append(text[i + 1])
-            i += 2
+        literal = _literal_at(text, i)
+        if literal is not None:
+            run.append(literal[0])
+            i = literal[1]
             continue
         found = _span(text, i, marks)
         if found is None:
@@ -197,11 +246,29 @@ def _read_inlines(text: str, marks: frozenset[md.Mark] = frozenset()) -> list[md
     return md.merge(out)
 
 
+def _literal_at(text: str, i: int) -> tuple[str, int] | None:
+    """An escaped character or an entity at ``i``: its character and where the text goes on."""
+    if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in _ESCAPABLE:
+        return text[i + 1], i + 2
+    entity = _ENTITY.match(text, i) if text[i] == "&" else None
+    return (html.unescape(entity.group()), entity.end()) if entity else None
+
+
+def _unescaped_text(text: str) -> str:
+    """Text with its escapes and entities resolved (the body of ``{{monospace}}``)."""
+    out, i = [], 0
+    while i < len(text):
+        literal = _literal_at(text, i)
+        out.append(literal[0] if literal else text[i])
+        i = literal[1] if literal else i + 1
+    return "".join(out)
+
+
 def _span(text: str, i: int, marks: frozenset[md.Mark]) -> tuple[list[md.Inline], int] | None:
     if text.startswith("{{", i):
         end = _unescaped(text, "}}", i + 2)
         if end > i + 2:
-            body = _ESCAPED.sub(r"\1", text[i + 2 : end])
+            body = _unescaped_text(text[i + 2 : end])
             links = frozenset(m for m in marks if m.startswith("link:"))
             return [md.Text(body, frozenset({"code"}) | links)], end + 2
         return None
