@@ -35,6 +35,7 @@ from referencing.jsonschema import DRAFT4
 SPECS_DIR = Path(__file__).parents[2].parent / "shared" / "specs"
 JIRA_CLOUD = "jira_cloud_platform_swagger-v3.v3.json"
 JIRA_DC = "jira_dc_10.3_swagger.v3.json"
+ASANA = "asana_oas.yaml"
 _ANY = "*"
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _BASE_URI = "urn:syncd:openapi"
@@ -66,7 +67,20 @@ class ExtraStatus:
     schema: Any = None
 
 
+@dataclass(frozen=True)
+class NullableAllOf:
+    """Every ``allOf`` one of whose members says ``nullable: true`` also accepts null.
+
+    OpenAPI 3.0 ignores ``nullable`` without a ``type`` beside it, and a null never matches the
+    other (``$ref``) members, so the description's intent (a nullable reference) needs this.
+    """
+
+    spec: str
+    why: str
+
+
 _ERRORS = {"$ref": "#/components/schemas/ErrorCollection"}
+_ASANA_ERRORS = {"$ref": "#/components/schemas/ErrorResponse"}
 
 
 def _list_of(schema: str) -> dict[str, Any]:
@@ -75,7 +89,7 @@ def _list_of(schema: str) -> dict[str, Any]:
 
 # The vendors' descriptions' known defects. Each entry says why; do not add one to make a
 # simulator's invention pass.
-KNOWN_DEFECTS: tuple[Patch | ExtraStatus, ...] = (
+KNOWN_DEFECTS: tuple[Patch | ExtraStatus | NullableAllOf, ...] = (
     # --- Jira Data Center 10.3 ----------------------------------------------------------------
     Patch(
         JIRA_DC,
@@ -161,6 +175,57 @@ KNOWN_DEFECTS: tuple[Patch | ExtraStatus, ...] = (
         "https://developer.atlassian.com/changelog/#CHANGE-2046",
         path="/rest/api/3/search",
         schema=_ERRORS,
+    ),
+    # --- Asana ---------------------------------------------------------------------------------
+    Patch(
+        ASANA,
+        "/components/schemas/TaskRequestBase/allOf/1/properties/custom_fields/additionalProperties",
+        {},
+        "A task's custom field values are strings, numbers, enum gids, arrays or null, as the "
+        "property's own description says (and https://developers.asana.com/docs/custom-fields-"
+        "guide); the schema declares strings only.",
+    ),
+    Patch(
+        ASANA,
+        "/components/schemas/TaskSetParentRequest/properties/parent/nullable",
+        True,
+        "setParent takes null for no parent, as the property's own description says; the "
+        "schema omits nullable.",
+    ),
+    *(
+        Patch(
+            ASANA,
+            f"/components/schemas/EventResponse/properties/{name}/allOf/1/nullable",
+            True,
+            f"An event's {name} may be null, as the schema's own description says (the parent "
+            "of events other than added/removed; the user of system events): "
+            "https://developers.asana.com/reference/events",
+        )
+        for name in ("parent", "user")
+    ),
+    # (after the patches above: it rewrites the allOf their pointers go through)
+    NullableAllOf(
+        ASANA,
+        "References Asana answers as null (a task's assignee and parent, an unset enum_value) "
+        "are written allOf[{$ref}, {nullable: true}], which OpenAPI 3.0 reads as not nullable.",
+    ),
+    ExtraStatus(
+        ASANA,
+        "402",
+        "Setting custom field values in a free workspace answers 402 Payment Required, as every "
+        "premium-only write has since 2018: https://forum.asana.com/t/premium-only-api-error-"
+        "changes/17088 (the description declares 402 only for dependencies).",
+        path="/tasks/{task_gid}",
+        method="put",
+        schema=_ASANA_ERRORS,
+    ),
+    ExtraStatus(
+        ASANA,
+        "402",
+        "Likewise when creating a task with custom field values in a free workspace.",
+        path="/tasks",
+        method="post",
+        schema=_ASANA_ERRORS,
     ),
     # --- Any description ------------------------------------------------------------------------
     ExtraStatus(
@@ -350,7 +415,9 @@ def _load(path: str, prefix: str | None) -> OpenApiSpec:
     text = Path(path).read_text(encoding="utf-8")
     if name.endswith((".yaml", ".yml")):
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        document = cast(dict[str, Any], yaml.load(text, Loader=loader))  # noqa: S506 - a safe loader
+        parsed = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        # YAML reads ``200:`` as an integer; JSON (and the checks) key statuses by string.
+        document = cast(dict[str, Any], _string_keys(parsed))
     else:
         document = cast(dict[str, Any], json.loads(text))
     _correct(document, name)
@@ -360,22 +427,50 @@ def _load(path: str, prefix: str | None) -> OpenApiSpec:
     return OpenApiSpec(name, document, prefix)
 
 
+def _string_keys(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(key): _string_keys(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_string_keys(item) for item in node]
+    return node
+
+
 def _correct(document: dict[str, Any], name: str) -> None:
     for defect in KNOWN_DEFECTS:
         if defect.spec not in (name, _ANY):
             continue
         if isinstance(defect, Patch):
             _set(document, defect.pointer, copy.deepcopy(defect.value))
+        elif isinstance(defect, NullableAllOf):
+            _nullable_all_of(document)
         else:
             _add_status(document, defect)
+
+
+def _nullable_all_of(node: Any) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _nullable_all_of(item)
+    if not isinstance(node, dict):
+        return
+    for value in node.values():
+        _nullable_all_of(value)
+    members = node.get("allOf")
+    if isinstance(members, list) and any(
+        isinstance(m, dict) and m.get("nullable") for m in members
+    ):
+        node["anyOf"] = [{"allOf": node.pop("allOf")}, {"enum": [None]}]
 
 
 def _set(document: dict[str, Any], pointer: str, value: Any) -> None:
     *parents, last = [_unescape(p) for p in pointer.lstrip("/").split("/")]
     node: Any = document
     for part in parents:
-        node = node[part]
-    node[last] = value
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
 
 
 def _add_status(document: dict[str, Any], extra: ExtraStatus) -> None:
@@ -454,3 +549,28 @@ def _is_json(response: httpx.Response) -> bool:
 
 def _decode(content: bytes) -> Any:
     return json.loads(content) if content else None
+
+
+class CheckedTransport(httpx.AsyncBaseTransport):
+    """Checks every request the adapter sends, and every answer, against the vendor's spec."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, spec: OpenApiSpec) -> None:
+        self.inner = inner
+        self.spec = spec
+        self.checked = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else None
+        self.spec.check_request(request.method, request.url.path, body)
+        response = await self.inner.handle_async_request(request)
+        content = await response.aread()
+        answer = json.loads(content) if content and b"json" in _type(response) else None
+        self.spec.check_response(request.method, request.url.path, response.status_code, answer)
+        self.checked += 1
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=content, request=request
+        )
+
+
+def _type(response: httpx.Response) -> bytes:
+    return response.headers.get("content-type", "").encode()
