@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -16,38 +15,13 @@ from adapters.jira.simulator import ACTUAL_COST, PLANNED_COST, START_DATE, JiraS
 from adapters.jira.site import forget_sites
 from syncd.model import Ref
 from tests.contract.adapter_suite import AdapterContract, run
-from tests.contract.openapi import SPECS_DIR, OpenApiSpec, spec_or_skip
+from tests.contract.openapi import SPECS_DIR, CheckedTransport, OpenApiSpec, spec_or_skip
 
 FIELDS = {"start": START_DATE, "planned_cost": PLANNED_COST, "actual_cost": ACTUAL_COST}
 SPEC_FILES = {
     "cloud": "jira_cloud_platform_swagger-v3.v3.json",
     "dc": "jira_dc_10.3_swagger.v3.json",
 }
-
-
-class CheckedTransport(httpx.AsyncBaseTransport):
-    """Checks every request the adapter sends, and every answer, against the vendor's spec."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, spec: OpenApiSpec) -> None:
-        self.inner = inner
-        self.spec = spec
-        self.checked = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content) if request.content else None
-        self.spec.check_request(request.method, request.url.path, body)
-        response = await self.inner.handle_async_request(request)
-        content = await response.aread()
-        answer = json.loads(content) if content and b"json" in _type(response) else None
-        self.spec.check_response(request.method, request.url.path, response.status_code, answer)
-        self.checked += 1
-        return httpx.Response(
-            response.status_code, headers=response.headers, content=content, request=request
-        )
-
-
-def _type(response: httpx.Response) -> bytes:
-    return response.headers.get("content-type", "").encode()
 
 
 def transport_for(sim: JiraSimulator, flavor: str) -> httpx.AsyncBaseTransport:

@@ -302,8 +302,9 @@ def test_number_where_text_belongs_suggests_quotes(problems: Problems) -> None:
 def test_unknown_adapter_type(problems: Problems) -> None:
     """A connection type no adapter provides lists the installed ones."""
     known = ", ".join(adapters.available())
-    assert problems(BASE.replace("{type: memory}", "{type: asana}")) == [
-        f"syncd.yaml:3: connections.acme-asana.type: unknown adapter type 'asana' (known: {known})"
+    assert problems(BASE.replace("{type: memory}", "{type: basecamp}")) == [
+        f"syncd.yaml:3: connections.acme-asana.type: unknown adapter type 'basecamp' "
+        f"(known: {known})"
     ]
 
 

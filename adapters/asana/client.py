@@ -1,0 +1,162 @@
+"""Asana's REST calls, and nothing else.
+
+Every body is wrapped in ``{"data": ...}``; lists page with ``limit`` (at most 100) and an
+opaque ``offset``; errors are ``{"errors": [{"message": ...}]}``. Asana limits requests per
+minute per token and, separately, reads (50) and writes (15) in flight per user.
+https://developers.asana.com/docs/rate-limits
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from adapters.asana.config import AsanaConnection
+from syncd.errors import MemberError, PayloadError
+from syncd.http import HttpClient, OffsetTokenPaginator, RetryPolicy, credential_key, limiter_for
+from syncd.http.retry import SleepFn
+from syncd.redact import default_redactor
+
+Json = dict[str, Any]
+BATCH_LIMIT = 10  # actions per POST /batch: https://developers.asana.com/docs/batch-api
+
+
+class SyncExpired(Exception):
+    """The events sync token is unknown or expired (412); Asana sent a fresh one."""
+
+    def __init__(self, fresh: str) -> None:
+        super().__init__("the events sync token expired")
+        self.fresh = fresh
+
+
+@dataclass(frozen=True)
+class Events:
+    """One read of the Events API."""
+
+    events: list[Json]
+    sync: str
+    has_more: bool
+
+
+class AsanaClient:
+    """The Asana REST API of one token."""
+
+    def __init__(
+        self,
+        connection: AsanaConnection,
+        member: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry_policy: RetryPolicy | None = None,
+        sleep: SleepFn | None = None,
+    ) -> None:
+        token = connection.token.get_secret_value()
+        default_redactor().add(token)
+        limiter = limiter_for(
+            credential_key(connection.base_url, token), connection.requests_per_minute, 60.0
+        )
+        extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
+        self.http = HttpClient(
+            base_url=connection.base_url,
+            headers={"Authorization": f"Bearer {token}"},
+            member=member,
+            limiters=[limiter],
+            retry_policy=retry_policy,
+            transport=transport,
+            **extra,
+        )
+        self._reads = asyncio.Semaphore(connection.reads_in_flight)
+        self._writes = asyncio.Semaphore(connection.writes_in_flight)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.http.aclose()
+
+    async def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET and unwrap ``data``."""
+        async with self._reads:
+            response = await self.http.request("GET", path, params=params)
+        return _data(response)
+
+    async def send(self, method: str, path: str, data: Any = None, fields: str = "") -> Any:
+        """A write (POST/PUT/DELETE) with ``{"data": data}``; the answer's ``data``."""
+        params = {"opt_fields": fields} if fields else None
+        body = {"data": data} if data is not None else None
+        async with self._writes:
+            response = await self.http.request(
+                method, path, json=body, params=params, expected={404} if method == "DELETE" else ()
+            )
+        return _data(response) if response.status_code != 404 else None
+
+    async def pages(self, path: str, params: Mapping[str, Any]) -> AsyncIterator[Json]:
+        """Every item of a paged listing (100 per page)."""
+        async with self._reads:
+            async for item in _paginate(self.http, path, params):
+                yield item
+
+    async def events(self, resource: str, sync: str | None) -> Events:
+        """One page of the project's events since ``sync``.
+
+        Raises:
+            SyncExpired: no token yet, or it expired: Asana answers 412 with a fresh one.
+        """
+        params = {"resource": resource, **({"sync": sync} if sync else {})}
+        async with self._reads:
+            response = await self.http.request("GET", "/events", params=params, expected={412})
+        body = _json(response)
+        if response.status_code == 412:
+            fresh = body.get("sync") if isinstance(body, dict) else None
+            if not isinstance(fresh, str):
+                raise MemberError("events: 412 without a fresh sync token")
+            raise SyncExpired(fresh)
+        events = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(events, list) or not isinstance(body.get("sync"), str):
+            raise MemberError("events: malformed answer")
+        return Events(
+            [e for e in events if isinstance(e, dict)], body["sync"], bool(body.get("has_more"))
+        )
+
+    async def batch(self, actions: Sequence[Json]) -> list[Json]:
+        """Up to 10 actions in one call; one ``{status_code, body}`` per action, in order."""
+        async with self._writes:
+            response = await self.http.request(
+                "POST", "/batch", json={"data": {"actions": list(actions)}}
+            )
+        results = _data(response)
+        if not isinstance(results, list) or len(results) != len(actions):
+            raise MemberError("batch: the answer does not match the actions sent")
+        return [r if isinstance(r, dict) else {} for r in results]
+
+
+async def _paginate(http: HttpClient, path: str, params: Mapping[str, Any]) -> AsyncIterator[Json]:
+    from syncd.http import paginate
+
+    async for item in paginate(http, "GET", path, OffsetTokenPaginator(100), params=params):
+        if isinstance(item, dict):
+            yield item
+
+
+def _json(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise PayloadError(f"{response.request.url.path}: the answer is not JSON") from exc
+
+
+def _data(response: httpx.Response) -> Any:
+    body = _json(response)
+    return body.get("data") if isinstance(body, dict) else None

@@ -1,0 +1,148 @@
+"""The Asana adapter against the simulator: the call budgets, and Asana's own rules."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Iterator
+from typing import TypeVar
+
+import httpx
+import pytest
+
+from adapters.asana.adapter import AsanaAdapter, forget_caches
+from adapters.asana.config import AsanaConnection, AsanaMember
+from adapters.asana.simulator import AsanaSimulator
+from adapters.base import AdapterContext, CreateItem, UpdateItem
+from syncd.errors import RecordError
+
+T = TypeVar("T")
+TOKEN = "asana-flow-token"
+
+
+def run(coro: Awaitable[T]) -> T:
+    async def go() -> T:
+        return await coro
+
+    return asyncio.run(go())
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> Iterator[None]:
+    forget_caches()
+    yield
+    forget_caches()
+
+
+def make() -> tuple[AsanaSimulator, AsanaAdapter]:
+    sim = AsanaSimulator()
+    workspace = sim.add_workspace("Acme")
+    sim.add_user("PM", "pm@acme.example", token=TOKEN)
+    project = sim.add_project("Web", workspace, sections=["To do", "Doing", "Done"])
+    connection = AsanaConnection(
+        base_url="http://asana.test/api/1.0", token=TOKEN, requests_per_minute=100_000
+    )
+    member = AsanaMember(
+        connection="asana",
+        project=project.gid,
+        status_map={"To do": "todo", "Doing": "in_progress", "Done": "done"},
+    )
+    adapter = AsanaAdapter(
+        connection, member, AdapterContext("asana"), transport=httpx.ASGITransport(app=sim.app)
+    )
+    return sim, adapter
+
+
+def test_the_call_budgets_of_the_issue_are_met() -> None:
+    """1,000 updates in 100 batch calls; a full read in 10 pages + 5; a quiet poll in 1 call."""
+    sim, adapter = make()
+    items = [CreateItem("task", f"u{n}", {"title": f"T{n}"}) for n in range(1000)]
+
+    async def flow() -> tuple[int, int, int]:
+        made = await adapter.create_many(items)
+        updates = [
+            UpdateItem("task", m.external_id, {"title": f"{m.values['title']}!"})
+            for m in made
+            if not isinstance(m, RecordError)
+        ]
+        before = adapter.calls
+        await adapter.update_many(updates)
+        writes = adapter.calls - before
+        forget_caches()
+        fresh = make_again(sim, adapter)
+        listing = await fresh.fetch(None)
+        full = fresh.calls
+        before = fresh.calls
+        await fresh.fetch(listing.cursor)
+        return writes, full, fresh.calls - before
+
+    writes, full, quiet = run(flow())
+    assert writes <= 1000 // 10
+    assert full <= 1000 // 100 + 5
+    assert quiet == 1
+
+
+def make_again(sim: AsanaSimulator, old: AsanaAdapter) -> AsanaAdapter:
+    """A new adapter (a new process) on the same site."""
+    return AsanaAdapter(
+        old.connection,
+        old.settings,
+        AdapterContext("asana"),
+        transport=httpx.ASGITransport(app=sim.app),
+    )
+
+
+def test_a_start_date_after_the_due_date_is_refused_for_that_field_only() -> None:
+    """Asana keeps start_on only before due_on: the task is made, the start is unwritten."""
+    _, adapter = make()
+    values = {"title": "T", "start": dt.date(2026, 3, 2), "due": dt.date(2026, 3, 1)}
+    made = run(adapter.create("task", values, uid="u"))
+    assert made.values["start"] is None
+    assert "later due date" in made.unwritten["start"]
+
+
+def test_an_expired_sync_token_reads_everything_again_completely() -> None:
+    """After the token expires (412), the next read is complete, with a fresh token."""
+    sim, adapter = make()
+    sim.sync_ttl = 0.0
+
+    async def flow() -> bool:
+        first = await adapter.create("task", {"title": "T"}, uid="u")
+        listing = await adapter.fetch(None)
+        await asyncio.sleep(0.01)
+        again = await adapter.fetch(listing.cursor)
+        return again.complete and first.external_id in {r.external_id for r in again.records}
+
+    assert run(flow())
+
+
+def test_status_can_live_in_an_enum_custom_field() -> None:
+    """With fields.status naming an enum field, statuses are its options, both ways."""
+    sim = AsanaSimulator()
+    workspace = sim.add_workspace("Acme")
+    sim.add_user("PM", "pm@acme.example", token=TOKEN)
+    project = sim.add_project("Web", workspace)
+    sim.add_custom_field(
+        workspace, "Stage", "enum", options=["Backlog", "Building", "Shipped"], projects=[project]
+    )
+    member = AsanaMember(
+        connection="asana",
+        project=project.gid,
+        fields={"status": "Stage"},
+        status_map={"Backlog": "todo", "Building": "in_progress", "Shipped": "done"},
+    )
+    connection = AsanaConnection(
+        base_url="http://asana.test/api/1.0", token=TOKEN, requests_per_minute=100_000
+    )
+    adapter = AsanaAdapter(
+        connection, member, AdapterContext("asana"), transport=httpx.ASGITransport(app=sim.app)
+    )
+
+    async def flow() -> list[str]:
+        made = await adapter.create("task", {"title": "T", "status": "in_progress"}, uid="u")
+        back = await adapter.update("task", made.external_id, {"status": "todo"})
+        listing = await adapter.fetch(None)
+        again = next(r for r in listing.records if r.external_id == made.external_id)
+        return [made.values["status"], back.values["status"], again.values["status"]]
+
+    assert run(flow()) == ["in_progress", "todo", "todo"]
