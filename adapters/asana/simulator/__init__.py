@@ -26,7 +26,7 @@ server.py      serve(): uvicorn on 127.0.0.1 in a thread; demo.py the default si
 from __future__ import annotations
 
 from adapters.asana.simulator.core import AsanaSimulator
-from adapters.asana.simulator.limits import Fault, RateLimit
+from adapters.asana.simulator.limits import RateLimit
 from adapters.asana.simulator.model import (
     CustomField,
     Project,
@@ -39,6 +39,7 @@ from adapters.asana.simulator.model import (
 from adapters.asana.simulator.server import serve
 from adapters.asana.simulator.store import ManualClock
 from adapters.asana.simulator.webhooks import signature
+from adapters.simulation import Fault
 
 __all__ = [
     "AsanaSimulator",

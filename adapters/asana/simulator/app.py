@@ -104,7 +104,11 @@ async def _fault(sim: AsanaSimulator, request: Request) -> Response | None:
         await asyncio.sleep(fault.delay)
     if fault.status is None:
         return None
-    return _json(fault.status, fault.response_body(), {**fault.headers, **_date(sim)})
+    return _json(
+        fault.status,
+        fault.response_body(lambda message: AsanaError(fault.status or 500, message).body()),
+        {**fault.headers, **_date(sim)},
+    )
 
 
 async def _json_body(request: Request) -> Any:

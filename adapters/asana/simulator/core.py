@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from adapters.asana.simulator.batch import Router
 from adapters.asana.simulator.changes import task_event
 from adapters.asana.simulator.events import SyncTokens
-from adapters.asana.simulator.limits import Fault, FaultSet, RateLimit, RateLimiter
+from adapters.asana.simulator.limits import RateLimit, RateLimiter
 from adapters.asana.simulator.model import (
     CustomField,
     CustomFieldSetting,
@@ -36,6 +36,7 @@ from adapters.asana.simulator.paging import Offsets
 from adapters.asana.simulator.render import Renderer
 from adapters.asana.simulator.store import Clock, Store, system_clock
 from adapters.asana.simulator.webhooks import WebhookSender
+from adapters.simulation import Fault, FaultSet
 
 HOUR = 3600.0
 DEFAULT_SECTION = "Untitled section"

@@ -37,11 +37,12 @@ from adapters.jira.simulator.defaults import (
     TO_DO,
     default_workflow,
 )
-from adapters.jira.simulator.limits import Fault, RateLimit
+from adapters.jira.simulator.limits import RateLimit
 from adapters.jira.simulator.model import State, Transition, User, Workflow
 from adapters.jira.simulator.server import serve
 from adapters.jira.simulator.store import ManualClock
 from adapters.jira.simulator.webhooks import Webhook, signature
+from adapters.simulation import Fault
 
 __all__ = [
     "ACTUAL_COST",

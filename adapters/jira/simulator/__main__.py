@@ -9,19 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
-
-import uvicorn
 
 from adapters.jira.simulator import demo
 from adapters.jira.simulator.core import JiraSimulator
-from adapters.jira.simulator.server import base_url, bind, server_for
 from adapters.jira.simulator.webhooks import Webhook
+from adapters.simulation import base_url, bind, run_until_signalled
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -64,38 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     lines = [base_url(sock), login, f"token: {demo.ADMIN_TOKEN}", f"project: {demo.PROJECT}"]
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
-    server = server_for(sim.app)
-    try:
-        with _stop_on_signals(server):
-            server.run(sockets=[sock])
-    finally:
-        sock.close()
-        if args.state is not None:
-            sim.save(args.state)
+    save = (lambda: sim.save(args.state)) if args.state is not None else None
+    run_until_signalled(sim.app, sock, save)
     return 0
-
-
-@contextmanager
-def _stop_on_signals(server: uvicorn.Server) -> Iterator[None]:
-    """SIGTERM and SIGINT stop the server gracefully (and we save the state after); the
-    previous handlers are restored. uvicorn's own handling would re-raise the signal and end
-    the process before the state is saved."""
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        server.should_exit = True
-
-    server.capture_signals = _no_capture  # type: ignore[method-assign]
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-@contextmanager
-def _no_capture() -> Iterator[None]:
-    yield
 
 
 if __name__ == "__main__":

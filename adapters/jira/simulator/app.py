@@ -101,7 +101,7 @@ async def _before(sim: JiraSimulator, request: Request) -> Response | None:
         await asyncio.sleep(fault.delay)
     if fault.status is None:
         return None
-    body = fault.response_body()
+    body = fault.response_body(lambda message: {"errorMessages": [message], "errors": {}})
     if body == "" or fault.status == 204:
         return Response(status_code=fault.status, headers=fault.headers)
     return JSONResponse(body, fault.status, headers=fault.headers, media_type=JSON_TYPE)

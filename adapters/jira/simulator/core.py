@@ -19,7 +19,7 @@ import httpx
 from starlette.applications import Starlette
 
 from adapters.jira.simulator import defaults
-from adapters.jira.simulator.limits import Fault, FaultSet, RateLimit, RateLimiter
+from adapters.jira.simulator.limits import RateLimit, RateLimiter
 from adapters.jira.simulator.model import (
     ALL_PERMISSIONS,
     Category,
@@ -38,6 +38,7 @@ from adapters.jira.simulator.model import (
 from adapters.jira.simulator.search import PageTokens, SearchIndex
 from adapters.jira.simulator.store import Clock, Store, system_clock
 from adapters.jira.simulator.webhooks import Webhook, WebhookSender
+from adapters.simulation import Fault, FaultSet
 
 DAY = 86400.0
 

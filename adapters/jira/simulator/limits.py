@@ -8,91 +8,15 @@ https://developer.atlassian.com/cloud/jira/platform/rate-limiting/ describes.
 
 from __future__ import annotations
 
-import itertools
 import math
-import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from adapters.jira.simulator.errors import JiraError
 
 RATE_LIMITED = "Rate limit exceeded."
 NEAR_LIMIT_SHARE = 0.2
-
-
-@dataclass
-class Fault:
-    """Answer requests matching ``method`` and ``path`` (a regex searched in the URL path) with
-    ``status`` (None: only wait ``delay`` seconds, then serve normally), ``times`` times
-    (None: until removed)."""
-
-    path: str = ".*"
-    method: str | None = None
-    status: int | None = 500
-    times: int | None = 1
-    delay: float = 0.0
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    id: int = 0
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method is not None and self.method.upper() != method.upper():
-            return False
-        return re.search(self.path, path) is not None
-
-    def response_body(self) -> Any:
-        if self.body is not None:
-            return self.body
-        return {"errorMessages": [f"Injected fault: HTTP {self.status}."], "errors": {}}
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "path": self.path,
-            "method": self.method,
-            "status": self.status,
-            "times": self.times,
-            "delay": self.delay,
-            "body": self.body,
-            "headers": self.headers,
-        }
-
-
-class FaultSet:
-    """The faults in force; the first match is used and counts down."""
-
-    def __init__(self) -> None:
-        self._faults: list[Fault] = []
-        self._ids = itertools.count(1)
-
-    def add(self, fault: Fault) -> Fault:
-        fault.id = next(self._ids)
-        self._faults.append(fault)
-        return fault
-
-    def remove(self, fault_id: int) -> bool:
-        before = len(self._faults)
-        self._faults = [f for f in self._faults if f.id != fault_id]
-        return len(self._faults) < before
-
-    def clear(self) -> None:
-        self._faults.clear()
-
-    def all(self) -> list[Fault]:
-        return list(self._faults)
-
-    def take(self, method: str, path: str) -> Fault | None:
-        """The matching fault, used once."""
-        for fault in self._faults:
-            if fault.matches(method, path):
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
-                return fault
-        return None
 
 
 @dataclass
