@@ -36,6 +36,7 @@ SPECS_DIR = Path(__file__).parents[2].parent / "shared" / "specs"
 JIRA_CLOUD = "jira_cloud_platform_swagger-v3.v3.json"
 JIRA_DC = "jira_dc_10.3_swagger.v3.json"
 ASANA = "asana_oas.yaml"
+TRELLO = "trello_swagger.v3.json"
 _ANY = "*"
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _BASE_URI = "urn:syncd:openapi"
@@ -79,7 +80,39 @@ class NullableAllOf:
     why: str
 
 
+@dataclass(frozen=True)
+class BodyFromQuery:
+    """Writes (POST/PUT) that a description gives only query parameters also take those
+    parameters as a JSON body; the body's schema is made from the query parameters' own, each
+    also accepting null (how a JSON body clears a field, e.g. ``"due": null``)."""
+
+    spec: str
+    why: str
+
+
 _ERRORS = {"$ref": "#/components/schemas/ErrorCollection"}
+_TRELLO_INSTANT = {"type": "string", "format": "date-time", "nullable": True}
+# A custom field item as Trello takes it: every value a string (numbers too), "" to clear.
+# https://developer.atlassian.com/cloud/trello/guides/rest-api/getting-started-with-custom-fields/
+_TRELLO_ITEM = {
+    "type": "object",
+    "properties": {
+        "value": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "properties": {
+                        key: {"type": "string"} for key in ("text", "checked", "date", "number")
+                    },
+                },
+                {"type": "string", "enum": [""]},
+            ]
+        },
+        "idValue": {
+            "oneOf": [{"$ref": "#/components/schemas/TrelloID"}, {"type": "string", "enum": [""]}]
+        },
+    },
+}
 _ASANA_ERRORS = {"$ref": "#/components/schemas/ErrorResponse"}
 
 
@@ -89,7 +122,7 @@ def _list_of(schema: str) -> dict[str, Any]:
 
 # The vendors' descriptions' known defects. Each entry says why; do not add one to make a
 # simulator's invention pass.
-KNOWN_DEFECTS: tuple[Patch | ExtraStatus | NullableAllOf, ...] = (
+KNOWN_DEFECTS: tuple[Patch | ExtraStatus | NullableAllOf | BodyFromQuery, ...] = (
     # --- Jira Data Center 10.3 ----------------------------------------------------------------
     Patch(
         JIRA_DC,
@@ -226,6 +259,81 @@ KNOWN_DEFECTS: tuple[Patch | ExtraStatus | NullableAllOf, ...] = (
         path="/tasks",
         method="post",
         schema=_ASANA_ERRORS,
+    ),
+    # --- Trello --------------------------------------------------------------------------------
+    Patch(
+        TRELLO,
+        "/components/schemas/Card/properties/due",
+        _TRELLO_INSTANT,
+        "A card's due is an instant (2024-01-31T17:00:00.000Z), declared as a date: "
+        "https://developer.atlassian.com/cloud/trello/guides/rest-api/object-definitions/",
+    ),
+    Patch(
+        TRELLO,
+        "/components/schemas/Card/properties/start",
+        _TRELLO_INSTANT,
+        "Cards have a start instant (null when unset), which the Card schema omits.",
+    ),
+    Patch(
+        TRELLO,
+        "/components/schemas/Card/properties/dueComplete",
+        {"type": "boolean"},
+        "Cards say whether their due date is complete (dueComplete), which the schema omits.",
+    ),
+    Patch(
+        TRELLO,
+        "/components/schemas/Card/properties/labels",
+        {"type": "array", "items": {"$ref": "#/components/schemas/Label"}},
+        "A card's labels are label objects (idLabels holds their ids), declared as ids.",
+    ),
+    Patch(
+        TRELLO,
+        "/components/schemas/Color/enum",
+        [
+            "yellow",
+            "purple",
+            "blue",
+            "red",
+            "green",
+            "orange",
+            "black",
+            "sky",
+            "pink",
+            "lime",
+            None,
+        ],
+        "A label may have no colour (null), as the schema's nullable and the Label description "
+        "say; OpenAPI 3.0 validators need null in the enum as well.",
+    ),
+    Patch(
+        TRELLO,
+        "/components/schemas/Board/properties/memberships",
+        {"type": "array", "items": {"type": "object"}},
+        "A board's memberships are a list of {id, idMember, memberType}, declared as a string.",
+    ),
+    Patch(
+        TRELLO,
+        "/paths/~1cards~1{idCard}~1customField~1{idCustomField}~1item/put/requestBody/content"
+        "/application~1json/schema",
+        _TRELLO_ITEM,
+        "Custom field values are sent as strings ({'number': '12500'}, {'checked': 'true'}) and "
+        "cleared with {'value': ''}, as Trello's custom fields guide shows; the description "
+        "declares a JSON number and a boolean, which Trello refuses.",
+    ),
+    *(
+        ExtraStatus(
+            TRELLO,
+            status,
+            "Every Trello operation answers 400 (invalid id, invalid value for <param>) and 404 "
+            "(The requested resource was not found.) in plain text; most declare only 200.",
+        )
+        for status in ("400", "404")
+    ),
+    BodyFromQuery(
+        TRELLO,
+        "Trello reads a write's parameters from a JSON body as well as from the query string "
+        "(its own clients send JSON); the description lists them as query parameters only. "
+        "syncd sends bodies: a card's description can be 16 KB, too long for a URL.",
     ),
     # --- Any description ------------------------------------------------------------------------
     ExtraStatus(
@@ -443,8 +551,27 @@ def _correct(document: dict[str, Any], name: str) -> None:
             _set(document, defect.pointer, copy.deepcopy(defect.value))
         elif isinstance(defect, NullableAllOf):
             _nullable_all_of(document)
+        elif isinstance(defect, BodyFromQuery):
+            _body_from_query(document)
         else:
             _add_status(document, defect)
+
+
+def _body_from_query(document: dict[str, Any]) -> None:
+    for operations in document.get("paths", {}).values():
+        for method in ("post", "put"):
+            op = operations.get(method)
+            if not isinstance(op, dict) or "requestBody" in op:
+                continue
+            query = [p for p in op.get("parameters", []) if p.get("in") == "query"]
+            if not query:
+                continue
+            schema = {
+                "type": "object",
+                "properties": {p["name"]: {**p.get("schema", {}), "nullable": True} for p in query},
+                "additionalProperties": False,
+            }
+            op["requestBody"] = {"content": {"application/json": {"schema": schema}}}
 
 
 def _nullable_all_of(node: Any) -> None:
@@ -573,4 +700,4 @@ class CheckedTransport(httpx.AsyncBaseTransport):
 
 
 def _type(response: httpx.Response) -> bytes:
-    return response.headers.get("content-type", "").encode()
+    return str(response.headers.get("content-type", "")).encode()
