@@ -21,6 +21,9 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp
 
 STARTUP_TIMEOUT = 10.0
@@ -198,3 +201,120 @@ class FaultSet:
                         self._faults.remove(fault)
                 return fault
         return None
+
+
+# --- the /_sim/ control API -------------------------------------------------------------------
+
+_FAULT_KEYS = {"path", "method", "status", "times", "delay", "body", "headers"}
+
+
+def control_routes(
+    sim: Any, *, config_keys: frozenset[str], make_limit: Callable[..., Any]
+) -> list[Route]:
+    """The simulator's own control API under ``/_sim/`` (not part of any vendor's API).
+
+    ```
+    POST   /_sim/faults        {"method", "path" (regex), "status", "times", "delay", "body",
+                                "headers"} -> 201 the fault
+    GET    /_sim/faults        the faults in force
+    DELETE /_sim/faults[/{id}] remove all faults, or one
+    GET    /_sim/calls         {"calls": {"GET <path template>": 3, ...}}
+    POST   /_sim/reset         forget faults, calls and rate-limit budgets (and tokens)
+    GET    /_sim/state         the whole state (JSON)
+    PATCH  /_sim/config        {<config_keys>, "rate_limit": {...} | null}
+    POST   /_sim/clock         {"advance": seconds} (only with a ManualClock)
+    ```
+
+    Args:
+        sim: a simulator: ``lock``, ``faults``, ``calls``, ``store.clock``, ``rate_limit``,
+            ``fail(...)``, ``reset()`` and ``dump()``.
+        config_keys: the simulator's attributes ``PATCH /_sim/config`` may set.
+        make_limit: builds the simulator's rate limit from its JSON fields.
+    """
+    control = _Control(sim, config_keys, make_limit)
+    return [
+        Route("/_sim/faults", control.add_fault, methods=["POST"]),
+        Route("/_sim/faults", control.list_faults, methods=["GET"]),
+        Route("/_sim/faults", control.clear_faults, methods=["DELETE"]),
+        Route("/_sim/faults/{id:int}", control.clear_faults, methods=["DELETE"]),
+        Route("/_sim/calls", control.calls, methods=["GET"]),
+        Route("/_sim/reset", control.reset, methods=["POST"]),
+        Route("/_sim/state", control.state, methods=["GET"]),
+        Route("/_sim/config", control.config, methods=["PATCH"]),
+        Route("/_sim/clock", control.clock, methods=["POST"]),
+    ]
+
+
+class _Control:
+    def __init__(
+        self, sim: Any, config_keys: frozenset[str], make_limit: Callable[..., Any]
+    ) -> None:
+        self.sim = sim
+        self.config_keys = config_keys
+        self.make_limit = make_limit
+
+    async def add_fault(self, request: Request) -> Response:
+        spec = await _object(request)
+        unknown = set(spec) - _FAULT_KEYS
+        if unknown:
+            return _problem(f"unknown fault keys: {sorted(unknown)}")
+        fault = self.sim.fail(**spec)
+        return JSONResponse(fault.as_json(), 201)
+
+    async def list_faults(self, request: Request) -> Response:
+        with self.sim.lock:
+            return JSONResponse([f.as_json() for f in self.sim.faults.all()])
+
+    async def clear_faults(self, request: Request) -> Response:
+        with self.sim.lock:
+            if "id" in request.path_params:
+                found = self.sim.faults.remove(int(request.path_params["id"]))
+                return Response(status_code=204 if found else 404)
+            self.sim.faults.clear()
+        return Response(status_code=204)
+
+    async def calls(self, request: Request) -> Response:
+        with self.sim.lock:
+            counted = {f"{m} {p}": n for (m, p), n in sorted(self.sim.calls.items())}
+        return JSONResponse({"calls": counted})
+
+    async def reset(self, request: Request) -> Response:
+        self.sim.reset()
+        return Response(status_code=204)
+
+    async def state(self, request: Request) -> Response:
+        return JSONResponse(self.sim.dump())
+
+    async def config(self, request: Request) -> Response:
+        changes = await _object(request)
+        unknown = set(changes) - self.config_keys - {"rate_limit"}
+        if unknown:
+            return _problem(f"unknown config keys: {sorted(unknown)}")
+        with self.sim.lock:
+            for key in self.config_keys & set(changes):
+                setattr(self.sim, key, changes[key])
+            if "rate_limit" in changes:
+                limit = changes["rate_limit"]
+                self.sim.rate_limit = self.make_limit(**limit) if limit else None
+            found = {key: getattr(self.sim, key) for key in sorted(self.config_keys)}
+            limit = self.sim.rate_limit
+            found["rate_limit"] = vars(limit) if limit else None
+            return JSONResponse(found)
+
+    async def clock(self, request: Request) -> Response:
+        clock = self.sim.store.clock
+        if not hasattr(clock, "advance"):  # a ManualClock
+            return _problem("the simulator runs on the system clock", 409)
+        seconds = float((await _object(request)).get("advance", 0))
+        with self.sim.lock:
+            now = clock.advance(seconds)
+        return JSONResponse({"now": now.isoformat()})
+
+
+async def _object(request: Request) -> dict[str, Any]:
+    body = await request.json() if (await request.body()).strip() else {}
+    return body if isinstance(body, dict) else {}
+
+
+def _problem(message: str, status: int = 400) -> Response:
+    return JSONResponse({"error": message}, status)
