@@ -41,6 +41,7 @@ from typing import Any, Literal, Protocol, Self, TypeAlias, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 from syncd.errors import RecordError
+from syncd.http import HttpClient
 from syncd.model import FIELDS, Kind, TaskStatus, Values
 
 DeleteMode: TypeAlias = Literal["archive", "delete"]
@@ -271,6 +272,29 @@ class Adapter(Protocol):
     def webhook(self, request: WebhookRequest) -> list[str] | None:
         """Verify a delivery's signature; the external ids it concerns (None: not ours/bad)."""
         ...
+
+
+class HttpMember:
+    """What the vendor adapters share: one `syncd.http.HttpClient` (``self.http``), closed when
+    the adapter's ``async with`` ends, and the count of its calls."""
+
+    http: HttpClient
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.http.aclose()
+
+    @property
+    def calls(self) -> int:
+        """HTTP calls made so far (for benchmarks and tests)."""
+        return self.http.calls.total
 
 
 @runtime_checkable

@@ -17,8 +17,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 import structlog
@@ -39,6 +38,7 @@ from adapters.base import (
     CheckResult,
     CreateItem,
     DeleteMode,
+    HttpMember,
     KindCapability,
     Observation,
     Observed,
@@ -81,7 +81,7 @@ class Project:
     tags: dict[str, str] = field(default_factory=dict)  # name -> gid
 
 
-class AsanaAdapter:
+class AsanaAdapter(HttpMember):
     """One Asana member."""
 
     def __init__(
@@ -101,6 +101,7 @@ class AsanaAdapter:
         self.client = AsanaClient(
             connection, self.name, transport=transport, retry_policy=retry_policy, sleep=sleep
         )
+        self.http = self.client.http
         self.capabilities = capabilities_of(connection, member)
         self._project: Project | None = None
         self._scope = credential_key(connection.base_url, connection.token.get_secret_value())
@@ -111,22 +112,6 @@ class AsanaAdapter:
         self._milestone_of: dict[str, str] = {}
         self._milestones_loaded = False
         self._made: set[str] = set()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.client.http.aclose()
-
-    @property
-    def calls(self) -> int:
-        """HTTP calls made so far."""
-        return self.client.http.calls.total
 
     # --- check and read ------------------------------------------------------------------------
 

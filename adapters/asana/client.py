@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
@@ -72,17 +71,6 @@ class AsanaClient:
         )
         self._reads = asyncio.Semaphore(connection.reads_in_flight)
         self._writes = asyncio.Semaphore(connection.writes_in_flight)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.http.aclose()
 
     async def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET and unwrap ``data``."""

@@ -21,8 +21,7 @@ import hmac
 import json
 import time
 from collections.abc import Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 import structlog
@@ -33,6 +32,7 @@ from adapters.base import (
     CheckResult,
     CreateItem,
     DeleteMode,
+    HttpMember,
     KindCapability,
     Observation,
     Observed,
@@ -77,7 +77,7 @@ RECENT_SECONDS = 900.0
 _RECENT: dict[str, dict[str, tuple[float, dt.datetime | None]]] = {}
 
 
-class JiraAdapter:
+class JiraAdapter(HttpMember):
     """One Jira member."""
 
     def __init__(
@@ -97,6 +97,7 @@ class JiraAdapter:
         self.client = JiraClient(
             connection, self.name, transport=transport, retry_policy=retry_policy, sleep=sleep
         )
+        self.http = self.client.http
         self.capabilities = capabilities_of(member)
         self._scope = credential_key(connection.base_url, member.project)
         self._project: Project | None = None
@@ -106,22 +107,6 @@ class JiraAdapter:
         self._status: dict[str, tuple[str, str]] = {}  # issue id -> (type id, status) last read
         self._created_in: dict[str, tuple[str, str]] = {}  # new issue id -> (type id, "@new")
         self._routes: transitions.Routes = {}
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.client.http.aclose()
-
-    @property
-    def calls(self) -> int:
-        """HTTP calls made so far (for benchmarks and tests)."""
-        return self.client.http.calls.total
 
     # --- contract: check and read --------------------------------------------------------------
 

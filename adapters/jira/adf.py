@@ -210,12 +210,17 @@ def _item(node: Json, depth: int) -> md.Item:
     return md.Item(_joined(rest), children)
 
 
+# An ADF taskItem's ``attrs.state`` (upper case in ADF): open, or ticked.
+# https://developer.atlassian.com/cloud/jira/platform/apis/document/nodes/taskItem/
+_TASK_BOXES = {"todo": "[ ] ", "done": "[x] "}
+
+
 def _tasks(node: Json, depth: int) -> list[md.Block]:
     """A taskList or decisionList as a bullet list of ``[ ]``, ``[x]`` or plain items."""
     items = []
     for item in _objects(node.get("content")):
         state = _attr(item, "state")
-        box = {"TODO": "[ ] ", "DONE": "[x] "}.get(state, "") if isinstance(state, str) else ""
+        box = _TASK_BOXES.get(state.lower(), "") if isinstance(state, str) else ""
         inlines = md.merge([md.Text(box), *_inlines(item.get("content"), depth)])
         items.append(md.Item([n for n in inlines if n != md.Text("")]))
     return [md.ListBlock(False, 1, items)] if items else []

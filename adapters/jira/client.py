@@ -13,8 +13,7 @@ import base64
 import datetime as dt
 from collections.abc import AsyncIterator, Mapping, Sequence
 from email.utils import parsedate_to_datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
@@ -83,17 +82,6 @@ class JiraClient:
             transport=transport,
             **extra,
         )
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.http.aclose()
 
     def _note_date(self, response: httpx.Response) -> None:
         """Keep the server's clock (``Date``) of the first answer since `server_time` was reset."""

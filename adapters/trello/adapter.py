@@ -20,8 +20,7 @@ import time
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
@@ -30,6 +29,7 @@ from adapters.base import (
     Capabilities,
     CheckResult,
     DeleteMode,
+    HttpMember,
     KindCapability,
     Observation,
     Observed,
@@ -82,7 +82,7 @@ class Board:
     fields: dict[str, str]  # casefolded name -> custom field id
 
 
-class TrelloAdapter:
+class TrelloAdapter(HttpMember):
     """One Trello member."""
 
     def __init__(
@@ -102,28 +102,13 @@ class TrelloAdapter:
         self.client = TrelloClient(
             connection, self.name, transport=transport, retry_policy=retry_policy, sleep=sleep
         )
+        self.http = self.client.http
         self.capabilities = capabilities_of(member)
         self._board: Board | None = None
         self._cards: dict[str, dict[str, Any]] = {}  # id -> the card as last seen
         self._milestones: dict[str, str] = {}  # casefolded name -> card id
         zone = member.timezone
         self._zone = zoneinfo.ZoneInfo(zone) if zone else context.timezone
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.client.http.aclose()
-
-    @property
-    def calls(self) -> int:
-        """HTTP calls made so far."""
-        return self.client.http.calls.total
 
     # --- check and read ------------------------------------------------------------------------
 

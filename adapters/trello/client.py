@@ -10,8 +10,7 @@ https://developer.atlassian.com/cloud/trello/guides/rest-api/rate-limits/
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -80,17 +79,6 @@ class TrelloClient:
             transport=transport,
             **extra,
         )
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.http.aclose()
 
     async def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET a resource (a JSON object or list)."""
