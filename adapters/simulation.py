@@ -9,18 +9,23 @@ theirs in common. It imports nothing from the engine.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import signal
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import uvicorn
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -201,6 +206,79 @@ class FaultSet:
                         self._faults.remove(fault)
                 return fault
         return None
+
+
+# --- clocks, and what every simulator object does ---------------------------------------------
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """Now, in UTC."""
+    return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that moves only when told (deterministic tests and demos)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2024, 1, 31, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float = 1.0) -> datetime:
+        """Move forward; returns the new time."""
+        self.current += timedelta(seconds=seconds)
+        return self.current
+
+
+class SimulatorBase:
+    """Faults, the state as JSON, and a reset, for a simulator that has ``lock``, ``faults``,
+    ``calls`` and ``state`` (a pydantic model); ``_forget`` forgets its own tokens and budgets."""
+
+    lock: threading.RLock
+    faults: FaultSet
+    calls: Counter[tuple[str, str]]
+    state: BaseModel
+
+    def fail(
+        self,
+        path: str = ".*",
+        status: int | None = 500,
+        *,
+        method: str | None = None,
+        times: int | None = 1,
+        delay: float = 0.0,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Fault:
+        """Answer the next ``times`` matching calls with ``status`` (None: only ``delay``)."""
+        fault = Fault(path, method, status, times, delay, body, dict(headers or {}))
+        with self.lock:
+            return self.faults.add(fault)
+
+    def reset(self) -> None:
+        """Forget faults, counted calls, and the simulator's tokens and budgets (not the data)."""
+        with self.lock:
+            self.faults.clear()
+            self.calls.clear()
+            self._forget()
+
+    def _forget(self) -> None:
+        """Forget what a subclass keeps besides the data (page tokens, rate-limit budgets)."""
+
+    def dump(self) -> dict[str, Any]:
+        """The whole state as JSON-ready data."""
+        with self.lock:
+            return self.state.model_dump(mode="json")
+
+    def save(self, path: Path | str) -> None:
+        """Write the state to a JSON file (atomically)."""
+        target = Path(path)
+        temporary = target.with_suffix(target.suffix + ".tmp")
+        temporary.write_text(json.dumps(self.dump(), indent=1), encoding="utf-8")
+        temporary.replace(target)
 
 
 # --- the /_sim/ control API -------------------------------------------------------------------

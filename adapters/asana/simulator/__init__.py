@@ -37,9 +37,8 @@ from adapters.asana.simulator.model import (
     Workspace,
 )
 from adapters.asana.simulator.server import serve
-from adapters.asana.simulator.store import ManualClock
 from adapters.asana.simulator.webhooks import signature
-from adapters.simulation import Fault
+from adapters.simulation import Fault, ManualClock
 
 __all__ = [
     "AsanaSimulator",

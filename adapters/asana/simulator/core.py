@@ -7,7 +7,6 @@ custom fields) is seeded with the ``add_*`` methods.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -34,15 +33,15 @@ from adapters.asana.simulator.model import (
 )
 from adapters.asana.simulator.paging import Offsets
 from adapters.asana.simulator.render import Renderer
-from adapters.asana.simulator.store import Clock, Store, system_clock
+from adapters.asana.simulator.store import Store
 from adapters.asana.simulator.webhooks import WebhookSender
-from adapters.simulation import Fault, FaultSet
+from adapters.simulation import Clock, FaultSet, SimulatorBase, system_clock
 
 HOUR = 3600.0
 DEFAULT_SECTION = "Untitled section"
 
 
-class AsanaSimulator:
+class AsanaSimulator(SimulatorBase):
     """A local Asana (REST API 1.0 under ``/api/1.0``), served by ``.app`` (ASGI).
 
     Args:
@@ -56,6 +55,8 @@ class AsanaSimulator:
             the network.
         state: a saved state to start from.
     """
+
+    state: State
 
     def __init__(
         self,
@@ -216,45 +217,14 @@ class AsanaSimulator:
 
     # --- faults and control -----------------------------------------------------------------------
 
-    def fail(
-        self,
-        path: str = ".*",
-        status: int | None = 500,
-        *,
-        method: str | None = None,
-        times: int | None = 1,
-        delay: float = 0.0,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-    ) -> Fault:
-        """Answer the next ``times`` matching calls with ``status`` (None: only ``delay``)."""
-        fault = Fault(path, method, status, times, delay, body, dict(headers or {}))
-        with self.lock:
-            return self.faults.add(fault)
-
-    def reset(self) -> None:
-        """Forget faults, counted calls, rate-limit budgets and page/sync tokens (not the data)."""
-        with self.lock:
-            self.faults.clear()
-            self.calls.clear()
-            self.offsets = Offsets()
-            self.sync_tokens = SyncTokens()
-            if self.limiter:
-                self.limiter.reset()
+    def _forget(self) -> None:
+        """Page and sync tokens, and rate-limit budgets (see `SimulatorBase.reset`)."""
+        self.offsets = Offsets()
+        self.sync_tokens = SyncTokens()
+        if self.limiter:
+            self.limiter.reset()
 
     # --- state ------------------------------------------------------------------------------------
-
-    def dump(self) -> dict[str, Any]:
-        """The whole state as JSON-ready data."""
-        with self.lock:
-            return self.state.model_dump(mode="json")
-
-    def save(self, path: Path | str) -> None:
-        """Write the state to a JSON file (atomically)."""
-        target = Path(path)
-        temporary = target.with_suffix(target.suffix + ".tmp")
-        temporary.write_text(json.dumps(self.dump(), indent=1), encoding="utf-8")
-        temporary.replace(target)
 
     @classmethod
     def load(cls, path: Path | str, **options: Any) -> AsanaSimulator:

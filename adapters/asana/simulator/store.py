@@ -7,8 +7,8 @@ projects of the task and of its ancestors (https://developers.asana.com/referenc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from adapters.asana.simulator.errors import AsanaError, not_found
@@ -23,29 +23,9 @@ from adapters.asana.simulator.model import (
     User,
     Workspace,
 )
+from adapters.simulation import Clock, system_clock
 
-Clock = Callable[[], datetime]
 _T = TypeVar("_T")
-
-
-def system_clock() -> datetime:
-    """Now, in UTC."""
-    return datetime.now(UTC)
-
-
-class ManualClock:
-    """A clock that moves only when told (deterministic tests and demos)."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime(2024, 1, 31, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float = 1.0) -> datetime:
-        """Move forward; returns the new time."""
-        self.current += timedelta(seconds=seconds)
-        return self.current
 
 
 def timestamp(moment: datetime) -> str:

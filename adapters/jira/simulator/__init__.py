@@ -40,9 +40,8 @@ from adapters.jira.simulator.defaults import (
 from adapters.jira.simulator.limits import RateLimit
 from adapters.jira.simulator.model import State, Transition, User, Workflow
 from adapters.jira.simulator.server import serve
-from adapters.jira.simulator.store import ManualClock
 from adapters.jira.simulator.webhooks import Webhook, signature
-from adapters.simulation import Fault
+from adapters.simulation import Fault, ManualClock
 
 __all__ = [
     "ACTUAL_COST",

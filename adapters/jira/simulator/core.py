@@ -8,7 +8,6 @@ types) is seeded with the ``add_*`` methods.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -36,14 +35,14 @@ from adapters.jira.simulator.model import (
     Workflow,
 )
 from adapters.jira.simulator.search import PageTokens, SearchIndex
-from adapters.jira.simulator.store import Clock, Store, system_clock
+from adapters.jira.simulator.store import Store
 from adapters.jira.simulator.webhooks import Webhook, WebhookSender
-from adapters.simulation import Fault, FaultSet
+from adapters.simulation import Clock, FaultSet, SimulatorBase, system_clock
 
 DAY = 86400.0
 
 
-class JiraSimulator:
+class JiraSimulator(SimulatorBase):
     """A local Jira Cloud (REST v3) or Data Center (REST v2), served by ``.app`` (ASGI).
 
     Args:
@@ -61,6 +60,8 @@ class JiraSimulator:
         webhook_transport: an httpx transport for the deliveries (tests); None for the network.
         state: a saved state to start from instead of a fresh site.
     """
+
+    state: State
 
     def __init__(
         self,
@@ -293,44 +294,13 @@ class JiraSimulator:
 
     # --- faults and control -----------------------------------------------------------------------
 
-    def fail(
-        self,
-        path: str = ".*",
-        status: int | None = 500,
-        *,
-        method: str | None = None,
-        times: int | None = 1,
-        delay: float = 0.0,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-    ) -> Fault:
-        """Answer the next ``times`` matching calls with ``status`` (None: only ``delay``)."""
-        fault = Fault(path, method, status, times, delay, body, dict(headers or {}))
-        with self.lock:
-            return self.faults.add(fault)
-
-    def reset(self) -> None:
-        """Forget faults, counted calls, rate-limit budgets and page tokens (not the data)."""
-        with self.lock:
-            self.faults.clear()
-            self.calls.clear()
-            self.page_tokens = PageTokens()
-            if self.rate_limiter:
-                self.rate_limiter.reset()
+    def _forget(self) -> None:
+        """Page tokens and rate-limit budgets (see `SimulatorBase.reset`)."""
+        self.page_tokens = PageTokens()
+        if self.rate_limiter:
+            self.rate_limiter.reset()
 
     # --- state ------------------------------------------------------------------------------------
-
-    def dump(self) -> dict[str, Any]:
-        """The whole state as JSON-ready data."""
-        with self.lock:
-            return self.state.model_dump(mode="json")
-
-    def save(self, path: Path | str) -> None:
-        """Write the state to a JSON file (atomically)."""
-        target = Path(path)
-        temporary = target.with_suffix(target.suffix + ".tmp")
-        temporary.write_text(json.dumps(self.dump(), indent=1), encoding="utf-8")
-        temporary.replace(target)
 
     @classmethod
     def load(cls, path: Path | str, **options: Any) -> JiraSimulator:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from adapters.jira.simulator.errors import JiraError, issue_not_found
 from adapters.jira.simulator.model import (
@@ -24,29 +24,9 @@ from adapters.jira.simulator.model import (
     User,
     Version,
 )
+from adapters.simulation import Clock, system_clock
 
-Clock = Callable[[], datetime]
 IssueWrite = Callable[[int, Issue | None, Issue | None], None]
-
-
-def system_clock() -> datetime:
-    """Now, in UTC."""
-    return datetime.now(UTC)
-
-
-class ManualClock:
-    """A clock that moves only when told (deterministic tests and demos)."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime(2024, 1, 31, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float = 1.0) -> datetime:
-        """Move forward; returns the new time."""
-        self.current += timedelta(seconds=seconds)
-        return self.current
 
 
 class Store:

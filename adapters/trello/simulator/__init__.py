@@ -25,7 +25,7 @@ server.py        serve(): uvicorn on 127.0.0.1 in a thread; demo.py the default 
 
 from __future__ import annotations
 
-from adapters.simulation import Fault
+from adapters.simulation import Fault, ManualClock
 from adapters.trello.simulator.core import TrelloSimulator
 from adapters.trello.simulator.limits import TRELLO_LIMITS, RateLimit
 from adapters.trello.simulator.model import (
@@ -38,7 +38,6 @@ from adapters.trello.simulator.model import (
     TrelloList,
 )
 from adapters.trello.simulator.server import serve
-from adapters.trello.simulator.store import ManualClock
 from adapters.trello.simulator.webhooks import signature
 
 __all__ = [

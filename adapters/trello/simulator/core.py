@@ -8,7 +8,6 @@ methods.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from adapters.simulation import Fault, FaultSet
+from adapters.simulation import Clock, FaultSet, SimulatorBase, system_clock
 from adapters.trello.simulator.batch import Router
 from adapters.trello.simulator.limits import TRELLO_LIMITS, RateLimit, RateLimiter
 from adapters.trello.simulator.model import (
@@ -33,7 +32,7 @@ from adapters.trello.simulator.model import (
     Token,
     TrelloList,
 )
-from adapters.trello.simulator.store import Clock, Store, system_clock
+from adapters.trello.simulator.store import Store
 from adapters.trello.simulator.values import POS_STEP
 from adapters.trello.simulator.webhooks import WebhookSender
 
@@ -41,7 +40,7 @@ from adapters.trello.simulator.webhooks import WebhookSender
 DEFAULT_LABELS = ("green", "yellow", "orange", "red", "purple", "blue")
 
 
-class TrelloSimulator:
+class TrelloSimulator(SimulatorBase):
     """A local Trello (REST API under ``/1``), served by ``.app`` (ASGI).
 
     Args:
@@ -53,6 +52,8 @@ class TrelloSimulator:
             the network.
         state: a saved state to start from.
     """
+
+    state: State
 
     def __init__(
         self,
@@ -166,43 +167,12 @@ class TrelloSimulator:
 
     # --- faults and control -----------------------------------------------------------------------
 
-    def fail(
-        self,
-        path: str = ".*",
-        status: int | None = 500,
-        *,
-        method: str | None = None,
-        times: int | None = 1,
-        delay: float = 0.0,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-    ) -> Fault:
-        """Answer the next ``times`` matching calls with ``status`` (None: only ``delay``)."""
-        fault = Fault(path, method, status, times, delay, body, dict(headers or {}))
-        with self.lock:
-            return self.faults.add(fault)
-
-    def reset(self) -> None:
-        """Forget faults, counted calls and rate-limit budgets (not the data)."""
-        with self.lock:
-            self.faults.clear()
-            self.calls.clear()
-            if self.limiter:
-                self.limiter.reset()
+    def _forget(self) -> None:
+        """Rate-limit budgets (see `SimulatorBase.reset`)."""
+        if self.limiter:
+            self.limiter.reset()
 
     # --- state ------------------------------------------------------------------------------------
-
-    def dump(self) -> dict[str, Any]:
-        """The whole state as JSON-ready data."""
-        with self.lock:
-            return self.state.model_dump(mode="json")
-
-    def save(self, path: Path | str) -> None:
-        """Write the state to a JSON file (atomically)."""
-        target = Path(path)
-        temporary = target.with_suffix(target.suffix + ".tmp")
-        temporary.write_text(json.dumps(self.dump(), indent=1), encoding="utf-8")
-        temporary.replace(target)
 
     @classmethod
     def load(cls, path: Path | str, **options: Any) -> TrelloSimulator:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import re
 import string
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
+from adapters.simulation import Clock, system_clock
 from adapters.trello.simulator.errors import (
     INVALID_ID,
     NOT_FOUND,
@@ -31,32 +32,11 @@ from adapters.trello.simulator.model import (
     TrelloList,
 )
 
-Clock = Callable[[], datetime]
 OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
 SHORT_LINK = re.compile(r"[0-9A-Za-z]{8}")
 _BASE62 = string.digits + string.ascii_letters
 # The middle of an ObjectId (machine and process in MongoDB): fixed, so ids are reproducible.
 _MACHINE = 0x5D3A_77C1_04
-
-
-def system_clock() -> datetime:
-    """Now, in UTC."""
-    return datetime.now(UTC)
-
-
-class ManualClock:
-    """A clock that moves only when told (deterministic tests and demos)."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime(2024, 1, 31, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float = 1.0) -> datetime:
-        """Move forward; returns the new time."""
-        self.current += timedelta(seconds=seconds)
-        return self.current
 
 
 def timestamp(moment: datetime) -> str:
