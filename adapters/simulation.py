@@ -8,6 +8,7 @@ theirs in common. It imports nothing from the engine.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -231,6 +232,18 @@ class ManualClock:
         """Move forward; returns the new time."""
         self.current += timedelta(seconds=seconds)
         return self.current
+
+
+async def injected_fault(sim: SimulatorBase, method: str, path: str) -> Fault | None:
+    """The fault a request meets: it is taken (counting down), its delay waited; None when
+    there is none, or when it only delays (the request is then served normally)."""
+    with sim.lock:
+        fault = sim.faults.take(method, path)
+    if fault is None:
+        return None
+    if fault.delay > 0:
+        await asyncio.sleep(fault.delay)
+    return None if fault.status is None else fault
 
 
 class SimulatorBase:

@@ -17,7 +17,14 @@ import httpx
 
 from adapters.asana.config import AsanaConnection
 from syncd.errors import MemberError, PayloadError
-from syncd.http import HttpClient, OffsetTokenPaginator, RetryPolicy, credential_key, limiter_for
+from syncd.http import (
+    HttpClient,
+    OffsetTokenPaginator,
+    RetryPolicy,
+    credential_key,
+    limiter_for,
+    paginate,
+)
 from syncd.http.retry import SleepFn
 from syncd.redact import default_redactor
 
@@ -91,8 +98,11 @@ class AsanaClient:
     async def pages(self, path: str, params: Mapping[str, Any]) -> AsyncIterator[Json]:
         """Every item of a paged listing (100 per page)."""
         async with self._reads:
-            async for item in _paginate(self.http, path, params):
-                yield item
+            async for item in paginate(
+                self.http, "GET", path, OffsetTokenPaginator(100), params=params
+            ):
+                if isinstance(item, dict):
+                    yield item
 
     async def events(self, resource: str, sync: str | None) -> Events:
         """One page of the project's events since ``sync``.
@@ -126,14 +136,6 @@ class AsanaClient:
         if not isinstance(results, list) or len(results) != len(actions):
             raise MemberError("batch: the answer does not match the actions sent")
         return [r if isinstance(r, dict) else {} for r in results]
-
-
-async def _paginate(http: HttpClient, path: str, params: Mapping[str, Any]) -> AsyncIterator[Json]:
-    from syncd.http import paginate
-
-    async for item in paginate(http, "GET", path, OffsetTokenPaginator(100), params=params):
-        if isinstance(item, dict):
-            yield item
 
 
 def _json(response: httpx.Response) -> Any:

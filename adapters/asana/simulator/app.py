@@ -22,6 +22,7 @@ from adapters.asana.simulator import batch, control, events, meta, relations, ta
 from adapters.asana.simulator.call import Call, Endpoint, Reply
 from adapters.asana.simulator.errors import AsanaError
 from adapters.asana.simulator.model import User
+from adapters.simulation import injected_fault
 
 if TYPE_CHECKING:
     from adapters.asana.simulator.core import AsanaSimulator
@@ -96,13 +97,8 @@ async def _handle(sim: AsanaSimulator, endpoint: Endpoint, call: Call) -> Reply:
 
 async def _fault(sim: AsanaSimulator, request: Request) -> Response | None:
     """The first matching injected fault's answer (None: serve normally)."""
-    with sim.lock:
-        fault = sim.faults.take(request.method, request.url.path)
-    if fault is None:
-        return None
-    if fault.delay > 0:
-        await asyncio.sleep(fault.delay)
-    if fault.status is None:
+    fault = await injected_fault(sim, request.method, request.url.path)
+    if fault is None or fault.status is None:
         return None
     return _json(
         fault.status,

@@ -26,6 +26,7 @@ from adapters.jira.simulator.call import Call, Endpoint, Reply
 from adapters.jira.simulator.errors import JiraError
 from adapters.jira.simulator.model import User
 from adapters.jira.simulator.render import Renderer
+from adapters.simulation import injected_fault
 
 if TYPE_CHECKING:
     from adapters.jira.simulator.core import JiraSimulator
@@ -93,13 +94,8 @@ async def _before(sim: JiraSimulator, request: Request) -> Response | None:
     """Latency, then the first matching injected fault (None: serve normally)."""
     if sim.latency > 0:
         await asyncio.sleep(sim.latency)
-    with sim.lock:
-        fault = sim.faults.take(request.method, request.url.path)
-    if fault is None:
-        return None
-    if fault.delay > 0:
-        await asyncio.sleep(fault.delay)
-    if fault.status is None:
+    fault = await injected_fault(sim, request.method, request.url.path)
+    if fault is None or fault.status is None:
         return None
     body = fault.response_body(lambda message: {"errorMessages": [message], "errors": {}})
     if body == "" or fault.status == 204:

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from adapters.simulation import injected_fault
 from adapters.trello.simulator import (
     actions,
     batch,
@@ -110,13 +111,8 @@ async def _handle(sim: TrelloSimulator, endpoint: Endpoint, call: Call) -> Reply
 
 async def _fault(sim: TrelloSimulator, request: Request) -> Response | None:
     """The first matching injected fault's answer (None: serve normally)."""
-    with sim.lock:
-        fault = sim.faults.take(request.method, request.url.path)
-    if fault is None:
-        return None
-    if fault.delay > 0:
-        await asyncio.sleep(fault.delay)
-    if fault.status is None:
+    fault = await injected_fault(sim, request.method, request.url.path)
+    if fault is None or fault.status is None:
         return None
     return _answer(sim, fault.status, fault.response_body(lambda text: text), fault.headers)
 
