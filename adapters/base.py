@@ -315,6 +315,15 @@ class BulkUpdate(Protocol):
         ...
 
 
+def only(results: Sequence[Observed | RecordError]) -> Observed:
+    """The one result of a one-item ``create_many``/``update_many``: the record, or its error
+    raised (adapters whose single writes are batches of one use it)."""
+    (result,) = results
+    if isinstance(result, RecordError):
+        raise result
+    return result
+
+
 AdapterFactory: TypeAlias = Callable[[Any, Any, AdapterContext], Adapter]
 
 

@@ -45,6 +45,7 @@ from adapters.base import (
     Problem,
     UpdateItem,
     WebhookRequest,
+    only,
 )
 from syncd.errors import AdapterError, MemberError, PayloadError, RecordError, RecordNotFound
 from syncd.http import RetryPolicy, credential_key
@@ -277,10 +278,7 @@ class AsanaAdapter(HttpMember):
 
     async def create(self, kind: Kind, values: Values, *, uid: str) -> Observed:
         """Create one task or milestone."""
-        outcome = (await self.create_many([CreateItem(kind, uid, values)]))[0]
-        if isinstance(outcome, RecordError):
-            raise outcome
-        return outcome
+        return only(await self.create_many([CreateItem(kind, uid, values)]))
 
     async def create_many(self, items: Sequence[CreateItem]) -> list[Observed | RecordError]:
         """Create tasks through the Batch API; then their dependencies and milestones."""
