@@ -31,7 +31,7 @@ from adapters.base import (
     Observed,
     UpdateItem,
 )
-from syncd.errors import AdapterError, MemberError, RecordError, SyncdError
+from syncd.errors import AdapterError, MemberError, RecordError, Replan, SyncdError
 from syncd.model import FIELDS, Kind, Values, encode, encode_value, map_refs, references
 from syncd.plan import Action, Create, Delete, Plan, Update
 from syncd.state import Change, IntentAction, IntentStatus, RecordState
@@ -93,6 +93,7 @@ class ApplyResult:
     failures: list[Failure] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     unlinked: set[tuple[str, str]] = field(default_factory=set)  # (uid, member) deleted there
+    replan: set[str] = field(default_factory=set)  # members whose data changed under the run
 
     @property
     def writes(self) -> int:
@@ -444,6 +445,8 @@ def _failed_write(
 
 def _fail(ctx: _Context, action: Action, exc: SyncdError) -> None:
     ctx.settled.add(_key(action))
+    if isinstance(exc, Replan):
+        ctx.result.replan.add(action.member)
     ctx.result.failures.append(
         Failure(action.member, action.uid, _verb(action), str(exc), type(exc).__name__)
     )

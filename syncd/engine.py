@@ -101,6 +101,9 @@ class RunReport:
         }
 
 
+REPLANS = 2  # times a group is read and planned again in one sync after a Replan
+
+
 @dataclass(frozen=True)
 class SyncOptions:
     """How to run one sync."""
@@ -132,9 +135,28 @@ async def sync_group(
         concurrency: requests in flight per member.
 
     Returns:
-        The plan and what applying it did.
+        The plan and what applying it did (of the last run, when a member's data changed
+        under a run and the group was read and planned again: see ``Replan``).
     """
     options = options or SyncOptions()
+    report = await _sync_once(store, group, adapters, policy, options, concurrency)
+    for attempt in range(1, REPLANS + 1):
+        if options.dry_run or not report.result.replan:
+            break
+        log.info("sync.replan", members=sorted(report.result.replan), attempt=attempt)
+        report = await _sync_once(store, group, adapters, policy, options, concurrency)
+    return report
+
+
+async def _sync_once(
+    store: StateStore,
+    group: str,
+    adapters: Mapping[str, Adapter],
+    policy: Policy,
+    options: SyncOptions,
+    concurrency: Mapping[str, int] | None,
+) -> RunReport:
+    """One run: read every member, plan, apply, record."""
     state = store.load_group(group)
     structlog.contextvars.bind_contextvars(group=group)
     run_id = None if options.dry_run else store.begin_run(group)[0]

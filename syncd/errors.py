@@ -7,7 +7,9 @@ SyncdError
 │   └── StoreCorrupt            the database file is not a syncd state store, or is damaged
 ├── AdapterError                something an adapter met; carries the member name
 │   ├── MemberError             the whole member is unusable this run (auth, scope, outage)
-│   │   └── RateLimited         the vendor asked us to wait longer than we may
+│   │   ├── RateLimited         the vendor asked us to wait longer than we may
+│   │   └── Replan              its data changed under syncd (a file saved meanwhile): read
+│   │                           it again and plan again, at once
 │   ├── RecordError             one record failed (read or write); the run goes on
 │   │   ├── RecordNotFound      the record is gone from the system
 │   │   └── PayloadError        the system sent a record we cannot parse
@@ -63,6 +65,12 @@ class RateLimited(MemberError):
     def __init__(self, message: str, *, member: str | None = None, retry_after: float = 0) -> None:
         self.retry_after = retry_after
         super().__init__(message, member=member)
+
+
+class Replan(MemberError):
+    """The member's data changed while syncd planned (a person saved the plan file): nothing
+    of the write was made, and the engine reads the member again and re-plans in the same
+    sync, instead of overwriting the person's work."""
 
 
 class RecordError(AdapterError):

@@ -3,8 +3,8 @@
 The file is the project manager's system of record, so every write is a whole new version of
 the file: parsed, changed in memory, checked to be unchanged on disk since it was read, written
 atomically with the previous version kept as a backup. If the person saved the file meanwhile,
-the write is refused (``FileChanged``) and the next run re-reads it and re-plans, so their work
-is never overwritten. A batch of creates or updates is one file write.
+the write is refused (``FileChanged``, a ``Replan``): the engine reads the file again and
+re-plans at once, so their work is never overwritten. A batch is one file write.
 
 Incremental listing: the cursor keeps the file's hash and a short fingerprint per record; a
 poll of an unchanged file costs one read and no parse.
@@ -380,12 +380,9 @@ class MSProjectAdapter:
                 self.file.write, data, expected=self._snapshot.version
             )
         except FileChanged as exc:
-            self._site = None  # re-read next time: the person's version wins
-            raise MemberError(
-                f"{self.file.name} was saved by someone else since syncd read it: nothing was "
-                "written; the next run re-reads it and re-plans",
-                member=self.name,
-            ) from exc
+            self._site = None  # the person's version wins: the engine reads it and re-plans
+            exc.member = self.name
+            raise
         except OSError as exc:
             self._site = None
             raise MemberError(

@@ -33,7 +33,7 @@ from typing import Protocol
 
 import structlog
 
-from syncd.errors import MemberError
+from syncd.errors import MemberError, Replan
 
 if sys.platform != "win32":
     import fcntl
@@ -57,7 +57,7 @@ class Snapshot:
         return cls(data, hashlib.sha256(data).hexdigest())
 
 
-class FileChanged(MemberError):
+class FileChanged(Replan):
     """The file is no longer the version a write was planned from: nothing was written.
 
     The person's version wins: re-read the file and plan again.

@@ -15,12 +15,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from adapters.base import AdapterContext
 from adapters.memory.adapter import MemoryAdapter
 from adapters.memory.backend import MemoryBackend
 from adapters.memory.config import MemoryConnection, MemoryMember
 from adapters.msproject.adapter import MSProjectAdapter
+from adapters.msproject.files import LocalPlanFile, Snapshot
 from syncd.engine import RunReport, SyncOptions, sync_group
 from syncd.model import Ref
 from syncd.plan import Policy
@@ -163,3 +165,48 @@ def _plan_records(path: Path) -> dict[str, dict[str, object]]:
         return {r.external_id: r.values for r in observation.records}
 
     return asyncio.run(body())
+
+
+class SavedMeanwhile(LocalPlanFile):
+    """The plan file, saved by a person in Project just before syncd's first write to it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.saves = 0
+
+    def write(self, data: bytes, *, expected: str) -> Snapshot:
+        if not self.saves:
+            self.saves += 1
+            text = self.path.read_bytes()
+            self.path.write_bytes(text.replace(b"<Name>Frontend</Name>", b"<Name>Front end</Name>"))
+        return super().write(data, expected=expected)
+
+
+def test_a_save_in_project_during_a_sync_is_kept_and_the_group_replans(tmp_path: Path) -> None:
+    """A person's save between syncd's read and write is never overwritten: syncd re-plans."""
+    path = tmp_path / "website.xml"
+    shutil.copyfile(WEBSITE, path)
+    group = Group(open_store(tmp_path), path)
+    assert group.sync().status == "ok"
+    frontend = group.memory_id("5")
+    group.memory.change(frontend, {"due": dt.date(2026, 4, 3)})
+
+    async def run_with_a_save() -> RunReport:
+        memory = MemoryAdapter(
+            MemoryConnection(), MemoryMember(connection="mem"), AdapterContext("mem"), group.memory
+        )
+        plan = adapter_for(path, currency=None)
+        plan.file = SavedMeanwhile(path)
+        async with memory, plan:
+            return await sync_group(
+                group.store, "plan", {"mem": memory, "plan": plan}, Policy(), SyncOptions()
+            )
+
+    with capture_logs() as logs:
+        report = asyncio.run(run_with_a_save())
+    assert report.status == "ok", report.result.failures
+    assert any(e["event"] == "sync.replan" for e in logs)
+    records = _plan_records(path)
+    assert records["5"]["title"] == "Front end"  # the person's save
+    assert records["5"]["due"] == dt.date(2026, 4, 3)  # and syncd's write, made after it
+    assert group.memory.records[frontend].fields["title"] == "Front end"

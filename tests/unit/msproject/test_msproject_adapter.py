@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from adapters.base import Observed
 from adapters.msproject.adapter import MSProjectAdapter
-from syncd.errors import MemberError, RecordError
+from syncd.errors import RecordError, Replan
 from syncd.model import Ref, normalise
 from tests.contract.adapter_suite import run
 from tests.unit.msproject.helpers import WEBSITE, adapter_for, changed
@@ -266,7 +266,7 @@ def test_a_file_saved_meanwhile_is_not_overwritten(plan: Path) -> None:
         async with adapter_for(plan) as adapter:
             await adapter.fetch(None)
             save_in_project(plan)
-            with pytest.raises(MemberError, match="saved by someone else"):
+            with pytest.raises(Replan, match="saved by someone else"):
                 await adapter.update("task", "3", {"title": "Mine"})
 
     run(body())
