@@ -24,6 +24,7 @@ from adapters.memory.config import MemoryConnection, MemoryMember
 from adapters.msproject.adapter import MSProjectAdapter
 from adapters.msproject.files import LocalPlanFile, Snapshot
 from syncd.engine import RunReport, SyncOptions, sync_group
+from syncd.errors import SimulatedCrash
 from syncd.model import Ref
 from syncd.plan import Policy
 from syncd.store import Store
@@ -210,3 +211,46 @@ def test_a_save_in_project_during_a_sync_is_kept_and_the_group_replans(tmp_path:
     assert records["5"]["title"] == "Front end"  # the person's save
     assert records["5"]["due"] == dt.date(2026, 4, 3)  # and syncd's write, made after it
     assert group.memory.records[frontend].fields["title"] == "Front end"
+
+
+class CrashAfterWrite(LocalPlanFile):
+    """The plan file, with syncd killed right after its first write lands (before the link)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.crashed = False
+
+    def write(self, data: bytes, *, expected: str) -> Snapshot:
+        written = super().write(data, expected=expected)
+        if not self.crashed:
+            self.crashed = True
+            raise SimulatedCrash("killed after the plan was written")
+        return written
+
+
+def test_a_crash_between_the_write_and_the_link_creates_no_duplicate(tmp_path: Path) -> None:
+    """Tasks written just before a crash are adopted by their uid field on the rerun."""
+    path = tmp_path / "website.xml"
+    shutil.copyfile(WEBSITE, path)
+    group = Group(open_store(tmp_path), path)
+    assert group.sync().status == "ok"
+    group.memory.put("task", {"title": "Written, then crash", "due": dt.date(2026, 4, 1)})
+
+    async def crashing_run() -> RunReport:
+        memory = MemoryAdapter(
+            MemoryConnection(), MemoryMember(connection="mem"), AdapterContext("mem"), group.memory
+        )
+        plan = adapter_for(path, currency=None)
+        plan.file = CrashAfterWrite(path)
+        async with memory, plan:
+            return await sync_group(
+                group.store, "plan", {"mem": memory, "plan": plan}, Policy(), SyncOptions()
+            )
+
+    with pytest.raises(SimulatedCrash):
+        asyncio.run(crashing_run())
+    assert path.read_text(encoding="utf-8").count("Written, then crash") == 1
+    again = group.sync()
+    assert again.status == "ok", again.result.failures
+    assert path.read_text(encoding="utf-8").count("Written, then crash") == 1
+    assert group.sync().plan.is_empty()
