@@ -49,7 +49,7 @@ from syncd.errors import (
 )
 from syncd.model import Kind, Values, encode
 
-T = TypeVar("T")
+T = TypeVar("T", CreateItem, UpdateItem)
 
 _BUDGET = KindCapability(
     read=frozenset({"planned", "actual", "currency"}), write=frozenset({"planned"})
@@ -246,7 +246,10 @@ class MSProjectAdapter:
         except RecordNotFound:
             return
         if mode == "archive":
-            site.schedule.doc.set_text(site.schedule.nodes[uid].element, "Active", "0", "Task")
+            node = site.schedule.nodes[uid]
+            site.schedule.doc.set_text(node.element, "Active", "0", "Task")
+            node.classify()
+            site.schedule.generation += 1
         else:
             site.schedule.remove_task(uid)
         await self._save(site)
@@ -287,16 +290,24 @@ class MSProjectAdapter:
     ) -> list[Observed | RecordError]:
         """Apply ``step`` to each item on the current file, then write it once."""
         site = await self._load()
+        start: bytes | None = None  # the document before the batch, made on first need
         done: list[tuple[int, Kind, dict[str, str]] | RecordError] = []
+        kept: list[T] = []
         for item in items:
-            before = site.schedule.doc.to_bytes()
             try:
+                if start is None and len(items) > 1:
+                    start = site.schedule.doc.to_bytes()
                 uid, unwritten = step(site, item)
-                done.append((uid, item.kind, unwritten))  # type: ignore[attr-defined]
+                done.append((uid, item.kind, unwritten))
+                kept.append(item)
             except RecordError as exc:
                 exc.member = self.name
                 done.append(exc)
-                site = self._restore(before)  # nothing of a failed item reaches the file
+                # Nothing of a failed item may reach the file: start again from the document
+                # before the batch and redo the items that succeeded (they do the same again).
+                site = self._restore(start if start is not None else self._snapshot_bytes())
+                for again in kept:
+                    step(site, again)
             except BaseException:
                 self._site = None  # never write a half-made edit later: re-read instead
                 raise
@@ -325,6 +336,10 @@ class MSProjectAdapter:
             observed.marker,
             unwritten,
         )
+
+    def _snapshot_bytes(self) -> bytes:
+        assert self._snapshot is not None
+        return self._snapshot.data
 
     async def _read(self) -> Snapshot:
         if self.settings.read_only:

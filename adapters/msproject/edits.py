@@ -16,7 +16,6 @@ from decimal import Decimal
 
 from adapters.msproject import worktime
 from adapters.msproject.mapping import (
-    FINISH_TO_START,
     ROLLED_UP,
     Site,
     amount,
@@ -24,19 +23,27 @@ from adapters.msproject.mapping import (
     datetime_of,
     format_amount,
     is_work_resource,
-    link_type,
     predecessors,
     read,
     status_of,
     work_assignment,
 )
-from adapters.msproject.schedule import NO_RESOURCE, Schedule, flag, format_datetime, int_of
+from adapters.msproject.schedule import (
+    FINISH_TO_START,
+    NO_RESOURCE,
+    Schedule,
+    flag,
+    format_datetime,
+    int_of,
+    link_type,
+)
 from adapters.msproject.schema import ORDER
 from adapters.msproject.xmldoc import Element, child, children, detach, text
 from syncd.errors import RecordError
 from syncd.model import Kind, Ref, Values
 
 DAY_START, DAY_FINISH = dt.time(8), dt.time(17)
+STRUCTURAL = frozenset({"assignee", "depends_on", "milestone"})  # what relink() indexes
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -131,6 +138,8 @@ def write(site: Site, uid: int, kind: Kind, changes: Values) -> Edit:
         target = int(parent.uid) if isinstance(parent, Ref) else site.top()
         if schedule.nodes[uid].parent != target:
             schedule.move_task(uid, target)
+    if changes.keys() & STRUCTURAL:
+        schedule.relink()  # links or people changed: keep the indexes true
     return edit
 
 
@@ -359,15 +368,17 @@ def set_assignee(site: Site, uid: int, email: str | None) -> None:
     if email is None:
         while work is not None:
             _drop(work)
-            schedule.reindex()
+            schedule.relink()
             work = work_assignment(schedule, uid)
         return
     resource = _resource_for(site, email.strip().lower())
     resource_uid = int_of(resource, "UID")
     if work is None:
-        work = _placeholder_assignment(schedule, uid) or _new_assignment(site, uid)
+        work = _placeholder_assignment(schedule, uid)
+        if work is None:
+            work = _new_assignment(site, uid)
     schedule.doc.set_text(work, "ResourceUID", str(resource_uid), "Assignment")
-    schedule.reindex()
+    schedule.relink()
 
 
 def _resource_for(site: Site, email: str) -> Element:
@@ -395,18 +406,15 @@ def _resource_for(site: Site, email: str) -> Element:
         ],
     )
     schedule.append(section, resource, depth=2)
-    schedule.reindex()
+    schedule.relink()
     return resource
 
 
 def _placeholder_assignment(schedule: Schedule, uid: int) -> Element | None:
     # Project writes an assignment to the "unassigned" resource (-65535) for tasks with work
     # but no resource; giving it a resource keeps its work and dates.
-    for assignment in schedule.assignments.values():
-        if (
-            int_of(assignment, "TaskUID") == uid
-            and int_of(assignment, "ResourceUID") == NO_RESOURCE
-        ):
+    for assignment in schedule.by_task.get(uid, ()):
+        if int_of(assignment, "ResourceUID") == NO_RESOURCE:
             return assignment
     return None
 
@@ -431,7 +439,7 @@ def _new_assignment(site: Site, uid: int) -> Element:
         fields.append(("Work", work))
     assignment = schedule.doc.new("Assignment", _schema_sorted(fields, "Assignment"))
     schedule.append(section, assignment, depth=2)
-    schedule.reindex()
+    schedule.relink()
     return assignment
 
 
@@ -465,8 +473,8 @@ def create(
     skeleton = _skeleton(site, kind, uid, level, now, values.get("title", ""))
     element = schedule.doc.new("Task", _schema_sorted(skeleton, "Task"))
     schedule.place_task(element, parent_uid, after)
-    schedule.renumber()
-    if any(text(n.element, "WBS") for n in schedule.nodes.values() if n.uid != uid):
+    neighbour = schedule.task(after) if after is not None else None
+    if neighbour is not None and child(neighbour, "WBS") is not None:
         schedule.doc.set_text(element, "WBS", text(element, "OutlineNumber") or "", "Task")
     schedule.set_marker(element, marker)
     rest = {k: v for k, v in values.items() if k not in ("parent", "title")}
@@ -496,7 +504,8 @@ def _skeleton(
     ]
     if kind == "milestone":
         fields.append(("Duration", "PT0H0M0S"))
-    others = [n.element for n in site.schedule.nodes.values() if n.uid != 0]
+    schedule = site.schedule
+    others = [schedule.nodes[u].element for u in schedule.order[:20] if u != 0]  # a sample
     # Project 2010+ elements: written only when the file already uses them.
     if any(child(e, "Active") is not None for e in others):
         fields.append(("Active", "1"))

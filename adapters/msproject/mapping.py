@@ -74,7 +74,6 @@ MILESTONE_FIELDS = frozenset({"title", "description", "due", "status"})
 ROLLED_UP = frozenset(
     {"start", "due", "estimate_hours", "planned_cost", "actual_cost", "status", "percent_complete"}
 )
-FINISH_TO_START = "1"
 
 
 @dataclass
@@ -86,9 +85,17 @@ class Site:
     scope: int | None = None  # UID of the summary task whose subtree is in scope
     people: Mapping[str, str] = field(default_factory=dict)  # email -> resource name
     costs: bool = True  # False when the file's currency is not the group's
+    _records: tuple[int, list[tuple[int, Kind]]] | None = field(default=None, repr=False)
 
     def records(self) -> list[tuple[int, Kind]]:
         """Every task of the scope that is a record, in outline order, with its kind."""
+        if self._records is not None and self._records[0] == self.schedule.generation:
+            return self._records[1]
+        found = self._find_records()
+        self._records = (self.schedule.generation, found)
+        return found
+
+    def _find_records(self) -> list[tuple[int, Kind]]:
         schedule = self.schedule
         uids = (
             list(schedule.descendants(self.scope))
@@ -97,12 +104,9 @@ class Site:
         )
         out: list[tuple[int, Kind]] = []
         for uid in uids:
-            element = schedule.nodes[uid].element
-            if flag(element, "IsNull") or flag(element, "ExternalTask"):
-                continue  # blank rows and links to other projects' tasks are not records
-            if (text(element, "Active") or "1").strip() == "0":
-                continue  # inactive (archived) tasks
-            out.append((uid, "milestone" if flag(element, "Milestone") else "task"))
+            kind = schedule.nodes[uid].kind
+            if kind is not None:
+                out.append((uid, kind))
         return out
 
     def top(self) -> int | None:
@@ -245,18 +249,8 @@ def predecessors(element: Element) -> list[int]:
 
 
 def _milestone_of(site: Site, uid: int) -> Ref | None:
-    for other, node in site.schedule.nodes.items():
-        if other == uid or not flag(node.element, "Milestone"):
-            continue
-        for link in children(node.element, "PredecessorLink"):
-            if int_of(link, "PredecessorUID") == uid and link_type(link) == FINISH_TO_START:
-                return Ref(uid=str(other))
-    return None
-
-
-def link_type(link: Element) -> str:
-    # 0=FF, 1=FS, 2=SF, 3=SS; Project omits the element for its default, finish-to-start.
-    return (text(link, "Type") or FINISH_TO_START).strip()
+    milestone = site.schedule.milestone_of.get(uid)
+    return Ref(uid=str(milestone)) if milestone is not None else None
 
 
 _UNKNOWN: Any = object()
@@ -282,9 +276,7 @@ def assignee(site: Site, uid: int) -> str | Any | None:
 
 def work_assignment(schedule: Schedule, uid: int) -> Element | None:
     """The task's first assignment of a work resource (not a budget, cost or material one)."""
-    for assignment in schedule.assignments.values():
-        if int_of(assignment, "TaskUID") != uid:
-            continue
+    for assignment in schedule.by_task.get(uid, ()):
         resource = schedule.resources.get(int_of(assignment, "ResourceUID", NO_RESOURCE) or 0)
         if resource is not None and is_work_resource(resource):
             return assignment
@@ -302,9 +294,7 @@ def is_work_resource(resource: Element) -> bool:
 
 def budget_assignment(schedule: Schedule) -> tuple[Element, Element] | None:
     """The budget cost resource and its assignment to the project summary task, if any."""
-    for assignment in schedule.assignments.values():
-        if int_of(assignment, "TaskUID") != 0:
-            continue
+    for assignment in schedule.by_task.get(0, ()):
         resource = schedule.resources.get(int_of(assignment, "ResourceUID", NO_RESOURCE) or 0)
         if resource is not None and flag(resource, "IsBudget") and _is_cost_resource(resource):
             return resource, assignment

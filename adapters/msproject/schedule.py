@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Literal
 
 from adapters.msproject import xmldoc
 from adapters.msproject.schema import ORDER
@@ -48,6 +49,25 @@ class Node:
     level: int
     parent: int | None = None  # the parent's UID (None for the project summary task)
     kids: list[int] = field(default_factory=list)
+    kind: Literal["task", "milestone"] | None = None  # None: the row is not a record
+
+    def classify(self) -> None:
+        """Read what kind of record the task is (kept so listings need no XML look-ups)."""
+        element = self.element
+        if flag(element, "IsNull") or flag(element, "ExternalTask"):
+            self.kind = None  # blank rows and links to other projects' tasks are not records
+        elif (text(element, "Active") or "1").strip() == "0":
+            self.kind = None  # inactive (archived) tasks
+        else:
+            self.kind = "milestone" if flag(element, "Milestone") else "task"
+
+
+FINISH_TO_START = "1"
+
+
+def link_type(link: Element) -> str:
+    """A PredecessorLink's type: 0=FF, 1=FS, 2=SF, 3=SS; Project omits its default, FS."""
+    return (text(link, "Type") or FINISH_TO_START).strip()
 
 
 def int_of(element: Element, name: str, default: int | None = None) -> int | None:
@@ -90,9 +110,11 @@ class Schedule:
 
     def reindex(self) -> None:
         """Rebuild every index from the tree (after a structural change)."""
+        self.generation = getattr(self, "generation", 0) + 1
         tasks = self.doc.section("Tasks")
         self.nodes: dict[int, Node] = {}
         self.order: list[int] = []
+        self.milestones: set[int] = set()
         stack: list[Node] = []
         for element in children(tasks, "Task") if tasks is not None else ():
             uid = int_of(element, "UID")
@@ -100,6 +122,7 @@ class Schedule:
                 continue  # no (or a repeated) UID: not addressable, kept untouched
             level = int_of(element, "OutlineLevel", 0 if uid == 0 else 1) or 0
             node = Node(element, uid, level)
+            node.classify()
             while stack and stack[-1].level >= level:
                 stack.pop()
             if stack:
@@ -108,8 +131,26 @@ class Schedule:
             stack.append(node)
             self.nodes[uid] = node
             self.order.append(uid)
+            if node.kind == "milestone":
+                self.milestones.add(uid)
+        self.relink()
+
+    def relink(self) -> None:
+        """Rebuild the indexes of people, assignments and milestone links (not the outline)."""
         self.resources = self._index("Resources", "Resource")
         self.assignments = self._index("Assignments", "Assignment")
+        self.by_task: dict[int, list[Element]] = {}  # a task's assignments, in file order
+        for assignment in self.assignments.values():
+            task = int_of(assignment, "TaskUID")
+            if task is not None:
+                self.by_task.setdefault(task, []).append(assignment)
+        self.milestone_of: dict[int, int] = {}  # task -> the milestone it leads to (FS link)
+        for uid in sorted(self.milestones, key=self.order.index):
+            element = self.nodes[uid].element
+            for link in children(element, "PredecessorLink"):
+                source = int_of(link, "PredecessorUID")
+                if source is not None and source != uid and link_type(link) == FINISH_TO_START:
+                    self.milestone_of.setdefault(source, uid)
 
     def _index(self, section: str, name: str) -> dict[int, Element]:
         found = self.doc.section(section)
@@ -229,19 +270,58 @@ class Schedule:
         xmldoc.indent_like(element, last, depth)
 
     def place_task(self, element: Element, parent: int | None, after: int | None) -> None:
-        """Put a task element right after task ``after`` (or first), under ``parent``."""
+        """Put a new task element right after task ``after`` (the end of ``parent``'s subtree,
+        or first), and give it its row number and outline number."""
         tasks = self.doc.section("Tasks", create=True)
         assert tasks is not None
         anchor = self.task(after) if after is not None else None
         if anchor is None:
-            self.append(tasks, element, depth=2) if not len(tasks) else self._before_first(
-                tasks, element
-            )
-        else:
-            anchor.addnext(element)
-            element.tail, anchor.tail = anchor.tail, _gap(tasks, anchor)
-            xmldoc.indent_like(element, anchor, 2)
-        self.reindex()
+            if len(tasks):
+                self._before_first(tasks, element)
+            else:
+                self.append(tasks, element, depth=2)
+            self.reindex()
+            self.renumber()
+            return
+        anchor.addnext(element)
+        element.tail, anchor.tail = anchor.tail, _gap(tasks, anchor)
+        xmldoc.indent_like(element, anchor, 2)
+        self._index_new(element, parent, self.order.index(after) + 1)  # type: ignore[arg-type]
+
+    def _index_new(self, element: Element, parent: int | None, position: int) -> None:
+        """Index a task just placed at the end of ``parent``'s subtree, and number it.
+
+        Only the new task's numbers are made and the rows below it move down one: a full
+        renumbering would visit every task of a large plan for each task added.
+        """
+        uid = int_of(element, "UID")
+        assert uid is not None
+        node = Node(element, uid, int_of(element, "OutlineLevel", 1) or 1, parent)
+        node.classify()
+        self.nodes[uid] = node
+        self.order.insert(position, uid)
+        self.generation += 1
+        if node.kind == "milestone":
+            self.milestones.add(uid)
+        above = self.nodes[self.order[position - 1]].element
+        self._set_if(element, "ID", str((int_of(above, "ID", position - 1) or 0) + 1))
+        for later in self.order[position + 1 :]:
+            row = self.nodes[later].element
+            self._set_if(row, "ID", str((int_of(row, "ID", 0) or 0) + 1))
+        siblings = self.nodes[parent].kids if parent is not None else self._top_level()
+        if parent is not None:
+            siblings.append(uid)
+        prefix = text(self.nodes[parent].element, "OutlineNumber") if parent is not None else None
+        count = len(siblings)  # the new task is the last of them
+        number = str(count) if prefix in (None, "", "0") else f"{prefix}.{count}"
+        self._set_if(element, "OutlineNumber", number)
+        if parent is not None and parent != 0:
+            holder = self.nodes[parent].element
+            if child(holder, "Summary") is not None:
+                self.doc.set_text(holder, "Summary", "1", "Task")
+
+    def _top_level(self) -> list[int]:
+        return [u for u in self.order if self.nodes[u].parent is None and self.nodes[u].level == 1]
 
     def _before_first(self, tasks: Element, element: Element) -> None:
         first = tasks[0]

@@ -61,10 +61,8 @@ def local(element: Element) -> str:
 
 
 def children(element: Element, name: str) -> Iterator[Element]:
-    """The direct children called ``name`` (any namespace)."""
-    for child in element:
-        if local(child) == name:
-            yield child
+    """The direct children called ``name`` (any namespace, or none)."""
+    return element.iterchildren(f"{{*}}{name}")  # lxml matches the local name in C
 
 
 def child(element: Element, name: str) -> Element | None:

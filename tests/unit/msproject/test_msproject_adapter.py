@@ -417,3 +417,27 @@ def test_milestones_and_the_budget_round_trip(
         assert records["budget-3"].values["planned"] == planned
 
     run(body())
+
+
+def test_a_plan_without_a_project_summary_task_gets_top_level_tasks(tmp_path: Path) -> None:
+    """Without UID 0, new top-level tasks follow the last one in ID and outline number."""
+    path = tmp_path / "plan.xml"
+    path.write_text(
+        '<?xml version="1.0"?>\n<Project xmlns="http://schemas.microsoft.com/project">'
+        "<Tasks><Task><UID>4</UID><ID>1</ID><Name>A</Name><OutlineNumber>1</OutlineNumber>"
+        "<OutlineLevel>1</OutlineLevel></Task><Task><UID>9</UID><ID>2</ID><Name>B</Name>"
+        "<OutlineNumber>1.1</OutlineNumber><OutlineLevel>2</OutlineLevel></Task></Tasks>"
+        "</Project>\n",
+        encoding="utf-8",
+    )
+
+    async def body() -> Observed:
+        async with adapter_for(path) as adapter:
+            return await adapter.create("task", {"title": "C"}, uid="u")
+
+    made = run(body())
+    assert made.external_id == "10"
+    assert made.values["parent"] is None
+    text = path.read_text(encoding="utf-8")
+    assert "<UID>10</UID><ID>3</ID><Name>C</Name>" in text
+    assert "<OutlineNumber>2</OutlineNumber><OutlineLevel>1</OutlineLevel>" in text
