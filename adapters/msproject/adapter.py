@@ -133,6 +133,7 @@ class MSProjectAdapter:
                     fix="set the group's currency to the plan's, or change the plan's currency",
                 )
             )
+        result.problems.extend(_unknown_people(site, self.name))
         if not self.settings.read_only:
             why = await asyncio.to_thread(self.file.writable_problem)
             if why:
@@ -404,6 +405,20 @@ class MSProjectAdapter:
                 f"{self.file.name}: cannot write: {exc.strerror}", member=self.name
             ) from exc
         self.writes += 1
+
+
+def _unknown_people(site: mapping.Site, member: str) -> list[Problem]:
+    """People mapped to a resource name the plan does not have."""
+    names = {(xmldoc.text(r, "Name") or "").strip() for r in site.schedule.resources.values()}
+    return [
+        Problem(
+            f"people: {email} is mapped to {name!r}, which is not a resource of the plan",
+            fix=f"use the resource's name as Project shows it, or add {name!r} to the plan "
+            f"(a task assigned to {email} would otherwise get a new resource)",
+        )
+        for email, name in sorted(site.people.items())
+        if name not in names
+    ]
 
 
 def _decode_cursor(cursor: str | None) -> dict[str, object] | None:

@@ -285,9 +285,12 @@ def _split_bom(data: bytes) -> tuple[bytes, bytes]:
 
 
 def _refuse_doctype(body: bytes, source: str) -> None:
-    # Checked before parsing as well: an entity bomb must never reach the expander.
-    head = body[:4096].lstrip()
-    if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in body.upper():
+    # Checked before parsing as well: an entity bomb must never reach the expander. A DTD can
+    # only stand before the root element, so only that prolog is looked at (a task's notes
+    # may well quote "<!ENTITY" in a CDATA section).
+    root = re.search(rb"<[A-Za-z_]", body)
+    prolog = body[: root.start()] if root else body
+    if b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
         raise PlanFormatError(f"{source}:1: a DTD or entity declaration is not allowed in MSPDI")
 
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.base import Observed
+from adapters.base import AdapterContext, Observed
 from adapters.msproject.adapter import MSProjectAdapter
 from syncd.errors import RecordError, Replan
 from syncd.model import Ref, normalise
@@ -441,3 +441,19 @@ def test_a_plan_without_a_project_summary_task_gets_top_level_tasks(tmp_path: Pa
     text = path.read_text(encoding="utf-8")
     assert "<UID>10</UID><ID>3</ID><Name>C</Name>" in text
     assert "<OutlineNumber>2</OutlineNumber><OutlineLevel>1</OutlineLevel>" in text
+
+
+def test_check_names_people_mapped_to_no_resource(plan: Path) -> None:
+    """A person mapped to a resource name the plan lacks is reported, with the fix."""
+    adapter = adapter_for(plan)
+    adapter.context = AdapterContext(
+        "plan", people={"ben@acme.example": "Ben Okafor", "cleo@acme.example": "Cleo"}
+    )
+
+    async def body() -> list[str]:
+        async with adapter:
+            return [p.message for p in (await adapter.check()).problems]
+
+    assert run(body()) == [
+        "people: cleo@acme.example is mapped to 'Cleo', which is not a resource of the plan"
+    ]

@@ -86,3 +86,9 @@ def test_a_file_over_the_limit_is_refused() -> None:
     """The size limit holds before parsing."""
     with pytest.raises(PlanFormatError, match="over the limit"):
         parse(MINIMAL, "p.xml", max_bytes=10)
+
+
+def test_notes_quoting_a_dtd_are_not_taken_for_one() -> None:
+    """Text that merely quotes <!DOCTYPE or <!ENTITY inside the document parses."""
+    data = MINIMAL.replace(b"<Name>p</Name>", b"<Name><![CDATA[<!DOCTYPE x> <!ENTITY y>]]></Name>")
+    assert parse(data, "p.xml", max_bytes=LIMIT).to_bytes() == data
