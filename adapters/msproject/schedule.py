@@ -120,7 +120,7 @@ class Schedule:
             uid = int_of(element, "UID")
             if uid is None or uid in self.nodes:
                 continue  # no (or a repeated) UID: not addressable, kept untouched
-            level = int_of(element, "OutlineLevel", 0 if uid == 0 else 1) or 0
+            level = _level(element, uid)
             node = Node(element, uid, level)
             node.classify()
             while stack and stack[-1].level >= level:
@@ -412,6 +412,17 @@ class Schedule:
     def next_uid(self, values: Iterable[int]) -> int:
         """A UID not used yet among ``values``."""
         return max(values, default=0) + 1
+
+
+def _level(element: Element, uid: int) -> int:
+    """A task's outline level; from its outline number when a tool left the level out."""
+    level = int_of(element, "OutlineLevel")
+    if level is not None:
+        return max(level, 0)
+    number = (text(element, "OutlineNumber") or "").strip()
+    if uid == 0 or number in ("", "0"):
+        return 0 if uid == 0 else 1
+    return number.count(".") + 1
 
 
 def _depth(element: Element) -> int:

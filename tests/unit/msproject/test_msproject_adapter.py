@@ -457,3 +457,18 @@ def test_check_names_people_mapped_to_no_resource(plan: Path) -> None:
     assert run(body()) == [
         "people: cleo@acme.example is mapped to 'Cleo', which is not a resource of the plan"
     ]
+
+
+def test_an_outline_without_levels_is_read_from_the_outline_numbers(tmp_path: Path) -> None:
+    """Tools that write OutlineNumber but no OutlineLevel still give parents."""
+    path = tmp_path / "plan.xml"
+    path.write_text(
+        '<Project xmlns="http://schemas.microsoft.com/project/2007"><Tasks>'
+        "<Task><UID>1</UID><Name>A</Name><OutlineNumber>1</OutlineNumber></Task>"
+        "<Task><UID>2</UID><Name>B</Name><OutlineNumber>1.1</OutlineNumber></Task>"
+        "</Tasks></Project>",
+        encoding="utf-8",
+    )
+    records = listing(adapter_for(path))
+    assert records["2"].values["parent"] == Ref(uid="1")
+    assert records["1"].values["parent"] is None
