@@ -1,6 +1,7 @@
 # syncd in a container: slim Python, a non-root user, the state in a volume.
 #   docker build -t syncd .
-#   docker run -v syncd-state:/var/lib/syncd -v $PWD/syncd.yaml:/etc/syncd/syncd.yaml:ro syncd
+#   docker run -p 8787:8787 -v syncd-state:/var/lib/syncd -v $PWD/syncd.yaml:/etc/syncd/syncd.yaml:ro syncd
+#   (`syncd run`, the service; `docker run ... syncd sync` syncs once)
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -19,6 +20,10 @@ RUN pip install '.[postgres]' \
 
 USER syncd
 VOLUME ["/var/lib/syncd"]
-# The one-shot sync until the background service (`syncd run`) exists; override freely.
+# The service listens on service.listen: set it to 0.0.0.0:8787 in the mounted config so the
+# port can be published (and webhooks reach it).
+EXPOSE 8787
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8787/healthz', timeout=3)"]
 ENTRYPOINT ["syncd"]
-CMD ["sync"]
+CMD ["run"]

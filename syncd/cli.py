@@ -285,6 +285,25 @@ def sync(
 
 
 @app.command()
+def run(
+    config: ConfigOpt = None,
+    log_level: LogLevelOpt = "",
+    log_json: LogJsonOpt = None,
+) -> None:
+    """Run as a service: reconcile every group each interval; serve /healthz, /readyz, /metrics.
+
+    SIGTERM or SIGINT lets runs in flight finish (30 s at most) and exits 0; SIGHUP reloads the
+    config (a bad one is refused and the old one keeps running).
+    """
+    from syncd.service import run as serve
+
+    with _errors():
+        cfg = _setup(config, log_level, log_json)
+        code = serve(config or _globals["config"], cfg)
+    raise typer.Exit(code)
+
+
+@app.command()
 def status(
     groups: GroupsArg = None,
     verify: Annotated[bool, typer.Option("--verify", help="Check the store's integrity.")] = False,
