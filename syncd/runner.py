@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from adapters import plugin
-from adapters.base import Adapter, AdapterContext
+from adapters.base import Adapter, AdapterContext, ConnectionSettings, MemberSettings
 from syncd.config import Config, member_settings
 from syncd.engine import RunReport, SyncOptions, sync_group
 from syncd.errors import StalePlan
@@ -41,22 +41,29 @@ def policy_of(config: Config, group: str, *, force_delete: bool = False) -> Poli
 
 def make_adapters(config: Config, group: str) -> dict[str, Adapter]:
     """Every member's adapter, constructed (not yet opened), in the config's order."""
+    return {
+        member.member_name: make_adapter(config, group, member, connection)
+        for member, connection in member_settings(config, group)
+    }
+
+
+def make_adapter(
+    config: Config, group: str, member: MemberSettings, connection: ConnectionSettings
+) -> Adapter:
+    """One member's adapter, constructed (not yet opened)."""
     g = config.groups[group]
     try:
         tz: dt.tzinfo = zoneinfo.ZoneInfo(g.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         tz = dt.UTC
-    adapters: dict[str, Adapter] = {}
-    for member, connection in member_settings(config, group):
-        name = member.member_name
-        people = {
-            email: ids[member.connection]
-            for email, ids in config.people.items()
-            if member.connection in ids
-        }
-        context = AdapterContext(member=name, people=people, currency=g.currency, timezone=tz)
-        adapters[name] = plugin(connection.type).factory(connection, member, context)
-    return adapters
+    people = {
+        email: ids[member.connection]
+        for email, ids in config.people.items()
+        if member.connection in ids
+    }
+    name = member.member_name
+    context = AdapterContext(member=name, people=people, currency=g.currency, timezone=tz)
+    return plugin(connection.type).factory(connection, member, context)
 
 
 @contextlib.asynccontextmanager

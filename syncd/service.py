@@ -32,6 +32,7 @@ from syncd.metrics import Metrics
 from syncd.scheduler import LocalScheduler
 from syncd.store import Store, default_url
 from syncd.web import GroupHealth, make_app
+from syncd.webhooks import Webhooks
 
 log = structlog.get_logger(__name__)
 
@@ -138,7 +139,9 @@ class Service:
 
     async def serve(self, stop: asyncio.Event, *, sock: socket.socket | None = None) -> None:
         """Run the queue and the listener until ``stop`` is set; then stop both cleanly."""
-        server = _server(make_app(self, self.metrics), self.config.service.listen)
+        hooks = Webhooks(lambda: self.config, self.scheduler.trigger, self.metrics)
+        app = make_app(self, self.metrics, extra_routes=hooks.routes())
+        server = _server(app, self.config.service.listen)
         sockets = [sock] if sock is not None else None
         listener = asyncio.create_task(server.serve(sockets=sockets), name="listener")
         listen, groups = self.config.service.listen, len(self.config.groups)
