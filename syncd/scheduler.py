@@ -29,6 +29,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Protocol
 
 import structlog
 
@@ -132,6 +133,17 @@ RunGroup = Callable[[str], Awaitable[bool]]
 """Runs one group once; returns whether it failed (a member unreadable, or nothing done)."""
 
 
+class Scheduler(Protocol):
+    """What the service asks of a queue: this in-process one, or the shared one on PostgreSQL
+    (``syncd.workers``)."""
+
+    def set_groups(self, groups: Iterable[str]) -> None: ...
+    def set_interval(self, seconds: float) -> None: ...
+    def trigger(self, group: str, *, live: bool = True) -> bool: ...
+    def running(self) -> set[str]: ...
+    async def serve(self, stop: asyncio.Event, *, grace: float = 30.0) -> None: ...
+
+
 class LocalScheduler:
     """The in-process queue (the SQLite default): a timetable served on asyncio."""
 
@@ -163,6 +175,10 @@ class LocalScheduler:
         for group in sorted(wanted):
             self.table.add(group, now)
         self._wake.set()
+
+    def set_interval(self, seconds: float) -> None:
+        """A new poll period (a config reload); it applies from each group's next run."""
+        self.table.interval = seconds
 
     def trigger(self, group: str, *, live: bool = True) -> bool:
         """Ask for a run of ``group`` (a webhook delivery when ``live``); whether it is known."""

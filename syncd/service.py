@@ -29,7 +29,7 @@ from syncd import runner
 from syncd.config import Config, load_config
 from syncd.errors import ConfigError
 from syncd.metrics import Metrics
-from syncd.scheduler import LocalScheduler
+from syncd.scheduler import LocalScheduler, RunGroup, Scheduler
 from syncd.store import Store, default_url
 from syncd.web import GroupHealth, make_app
 from syncd.webhooks import Webhooks
@@ -56,12 +56,7 @@ class Service:
         self.store = store or Store.open(config.state or default_url())
         self.metrics = Metrics()
         self.clock = clock
-        self.scheduler = LocalScheduler(
-            self._run_group,
-            interval=config.service.interval.total_seconds(),
-            workers=workers,
-            max_backoff=max(config.service.full_resync.total_seconds(), 60.0),
-        )
+        self.scheduler = _scheduler(config, self._run_group, workers)
         self.scheduler.set_groups(config.groups)
         self._health: dict[str, GroupHealth] = {}
 
@@ -130,7 +125,7 @@ class Service:
             )
             return False
         self.config = new
-        self.scheduler.table.interval = new.service.interval.total_seconds()
+        self.scheduler.set_interval(new.service.interval.total_seconds())
         self.scheduler.set_groups(new.groups)
         log.info("service.reload.done", groups=sorted(new.groups))
         return True
@@ -153,6 +148,18 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
             log.info("service.stopped")
+
+
+def _scheduler(config: Config, run: RunGroup, workers: int) -> Scheduler:
+    """The shared queue on PostgreSQL (several workers), else the in-process one."""
+    interval = config.service.interval.total_seconds()
+    url = config.state or ""
+    if url.startswith("postgres"):
+        from syncd.workers import SharedScheduler
+
+        return SharedScheduler(run, url=url, interval=interval, workers=workers)
+    backoff = max(config.service.full_resync.total_seconds(), 60.0)
+    return LocalScheduler(run, interval=interval, workers=workers, max_backoff=backoff)
 
 
 def _server(app: object, listen: str) -> uvicorn.Server:
