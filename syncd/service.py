@@ -21,6 +21,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import structlog
 import uvicorn
@@ -28,6 +29,7 @@ import uvicorn
 from syncd import runner
 from syncd.config import Config, load_config
 from syncd.errors import ConfigError
+from syncd.http import calls
 from syncd.metrics import Metrics
 from syncd.scheduler import LocalScheduler, RunGroup, Scheduler
 from syncd.store import Store, default_url
@@ -134,6 +136,7 @@ class Service:
 
     async def serve(self, stop: asyncio.Event, *, sock: socket.socket | None = None) -> None:
         """Run the queue and the listener until ``stop`` is set; then stop both cleanly."""
+        calls.OBSERVERS.append(self._count_call)
         hooks = Webhooks(lambda: self.config, self.scheduler.trigger, self.metrics)
         app = make_app(self, self.metrics, extra_routes=hooks.routes())
         server = _server(app, self.config.service.listen)
@@ -147,7 +150,13 @@ class Service:
             server.should_exit = True
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
+            calls.OBSERVERS.remove(self._count_call)
             log.info("service.stopped")
+
+    def _count_call(self, call: calls.CallRecord) -> None:
+        # The vendor is named by the API's host: the URL is already redacted, and a host never
+        # carries a secret.
+        self.metrics.http_call(urlsplit(call.url).hostname or "unknown", call.outcome)
 
 
 def _scheduler(config: Config, run: RunGroup, workers: int) -> Scheduler:

@@ -37,6 +37,9 @@ class CallRecord:
 
 CallHook = Callable[[CallRecord], None]
 
+OBSERVERS: list[CallHook] = []
+"""Hooks called for every attempt of every client in the process (the service's metrics)."""
+
 
 class CallCounter:
     """Counts of HTTP attempts by (method, outcome), and hooks called for each attempt."""
@@ -52,7 +55,7 @@ class CallCounter:
             call: the attempt.
         """
         self.counts[(call.method, call.outcome)] += 1
-        for hook in self.hooks:
+        for hook in (*self.hooks, *OBSERVERS):
             hook(call)
 
     def count(self, method: str | None = None, status: int | str | None = None) -> int:

@@ -147,3 +147,5 @@ groups:
         seconds = wait_for(lambda: "Plan drafted" in titles(), 20)
         assert seconds < 20  # the interval is 60 s: only the webhook can explain it
         assert running.runs() == before + 1  # one live run; the forgery triggered none
+        metrics = httpx.get(f"{running.url}/metrics", timeout=5).text
+        assert 'syncd_http_calls_total{status="200",system="127.0.0.1"}' in metrics
