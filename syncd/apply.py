@@ -191,6 +191,9 @@ class _Gate:
 async def _gather(gate: _Gate, jobs: Sequence[Callable[[], Awaitable[None]]]) -> None:
     async def run(job: Callable[[], Awaitable[None]]) -> None:
         async with gate.slots:
+            # Yield between writes: adapters on files or memory never wait on the network, and
+            # the service's listener (probes, webhooks) and other groups must not stall.
+            await asyncio.sleep(0)
             if gate.down:
                 return  # settled as failed by the caller
             try:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,8 +22,10 @@ import pytest
 
 from adapters.trello.adapter import forget_caches
 from adapters.trello.simulator import TrelloSimulator, serve
+from syncd import runner
 from syncd.config import load_config
 from syncd.service import Service
+from syncd.store import Store
 
 pytestmark = pytest.mark.slow
 
@@ -149,3 +154,66 @@ groups:
         assert running.runs() == before + 1  # one live run; the forgery triggered none
         metrics = httpx.get(f"{running.url}/metrics", timeout=5).text
         assert 'syncd_http_calls_total{status="200",system="127.0.0.1"}' in metrics
+
+
+def test_sigterm_during_a_run_leaves_nothing_pending_after_a_restart(tmp_path: Path) -> None:
+    """SIGTERM mid-run: the run finishes or is settled; after a restart nothing is pending and
+    nothing is duplicated."""
+    tasks = 3000
+    records = {
+        f"T{n}": {"kind": "task", "fields": {"title": f"Task {n}"}, "modified": 1}
+        for n in range(tasks)
+    }
+    source = tmp_path / "a.json"
+    source.write_text(
+        json.dumps({"format": "syncd-memory/1", "clock": 1, "records": records}), encoding="utf-8"
+    )
+    port = free_port()
+    path = tmp_path / "syncd.yaml"
+    path.write_text(
+        f"""\
+state: sqlite:///{tmp_path}/state.db
+service: {{interval: 60s, listen: "127.0.0.1:{port}"}}
+connections: {{local: {{type: memory}}}}
+groups:
+  web:
+    currency: EUR
+    members:
+      - {{connection: local, name: a, path: {source}}}
+      - {{connection: local, name: b, path: {tmp_path}/b.json}}
+""",
+        encoding="utf-8",
+    )
+    command = [str(Path(sys.executable).with_name("syncd")), "run", "--config", str(path)]
+    with subprocess.Popen(  # noqa: S603  # our own entry point
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    ) as proc:
+        try:
+            wait_for(lambda: _running(port), 30)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    with Store.open(f"sqlite:///{tmp_path}/state.db") as store:
+        report = asyncio.run(runner.sync(load_config(path), store, "web"))
+        assert report.status == "ok"
+        assert not store.load_group("web").pending
+    copied = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))["records"]
+    assert sorted(r["fields"]["title"] for r in copied.values()) == sorted(
+        f"Task {n}" for n in range(tasks)
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _running(port: int) -> bool:
+    try:
+        body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
+    except httpx.TransportError:
+        return False
+    return 'syncd_group_running{group="web"} 1.0' in body
