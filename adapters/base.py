@@ -297,6 +297,34 @@ class HttpMember:
         return self.http.calls.total
 
 
+@dataclass(frozen=True)
+class WebhookInfo:
+    """One webhook registration at a vendor."""
+
+    id: str
+    url: str  # where the vendor delivers
+    scope: str  # what it watches: a board id, a project gid, a JQL filter
+    active: bool = True
+
+
+@runtime_checkable
+class WebhookAdmin(Protocol):
+    """An adapter that can manage its vendor's webhook registrations (``syncd webhooks``)."""
+
+    async def list_webhooks(self) -> list[WebhookInfo]:
+        """The webhooks watching this member's scope, made with its credentials."""
+        ...
+
+    async def register_webhook(self, url: str) -> WebhookInfo:
+        """Have the vendor deliver this member's changes to ``url``; an existing registration
+        of the same URL and scope is returned as it is (registering twice is harmless)."""
+        ...
+
+    async def remove_webhook(self, webhook_id: str) -> None:
+        """Remove a registration; one already gone is not an error."""
+        ...
+
+
 @runtime_checkable
 class BulkCreate(Protocol):
     """An adapter that can create several records in one call (Jira bulk, Asana batch)."""
