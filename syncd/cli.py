@@ -303,6 +303,65 @@ def run(
     raise typer.Exit(code)
 
 
+webhooks_app = typer.Typer(
+    help="Manage the vendors' webhook registrations for service.public_url.",
+    no_args_is_help=True,
+)
+app.add_typer(webhooks_app, name="webhooks")
+
+
+def _webhooks(
+    action: str, groups: list[str] | None, as_json: bool, config: Path | None, log_level: str
+) -> None:
+    from syncd.webhookadmin import manage
+
+    with _errors():
+        cfg = _setup(config, log_level, None)
+        rows = _run(manage(cfg, _groups(cfg, groups), action))  # type: ignore[arg-type]
+    if as_json:
+        _print_json([row.__dict__ for row in rows])
+        return
+    from rich.table import Table
+
+    table = Table("group", "member", "webhook", "url", "scope", "")
+    for row in rows:
+        table.add_row(row.group, row.member, row.webhook, row.url, row.scope, row.note)
+    out.print(table)
+
+
+@webhooks_app.command("register")
+def webhooks_register(
+    groups: GroupsArg = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    log_level: LogLevelOpt = "",
+) -> None:
+    """Register <public_url>/webhooks/<connection> with each member's vendor (idempotent)."""
+    _webhooks("register", groups, as_json, config, log_level)
+
+
+@webhooks_app.command("list")
+def webhooks_list(
+    groups: GroupsArg = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    log_level: LogLevelOpt = "",
+) -> None:
+    """List the webhooks watching each member's scope, and which deliver to this service."""
+    _webhooks("list", groups, as_json, config, log_level)
+
+
+@webhooks_app.command("remove")
+def webhooks_remove(
+    groups: GroupsArg = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    log_level: LogLevelOpt = "",
+) -> None:
+    """Remove the registrations that deliver to this service's URL (no others)."""
+    _webhooks("remove", groups, as_json, config, log_level)
+
+
 @app.command()
 def status(
     groups: GroupsArg = None,

@@ -21,6 +21,7 @@ import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -34,6 +35,7 @@ from adapters.base import (
     Observation,
     Observed,
     Problem,
+    WebhookInfo,
     WebhookRequest,
 )
 from adapters.trello.client import BATCH_LIMIT, TrelloClient
@@ -64,6 +66,10 @@ CARD_ACTIONS = (
     "updateCustomFieldItem,convertToCardFromCheckItem"
 )
 CACHE_SECONDS = 3600.0
+# Trello's 400 texts for a webhook it will not create (the guide's "Creating a Webhook").
+# https://developer.atlassian.com/cloud/trello/guides/rest-api/webhooks/
+DUPLICATE_WEBHOOK = "A webhook with that callback, model, and token already exists"
+HEAD_CHECK_FAILED = "did not return 200"
 _BOARDS: dict[tuple[str, ...], tuple[float, Board]] = {}
 
 
@@ -312,6 +318,71 @@ class TrelloAdapter(HttpMember):
         card = ((action.get("data") or {}).get("card") or {}).get("id")
         return [str(card)] if card else []
 
+    # --- webhook registrations (syncd webhooks) --------------------------------------------------
+
+    async def list_webhooks(self) -> list[WebhookInfo]:
+        """The token's webhooks watching this member's board (``GET /tokens/{token}/webhooks``).
+
+        Trello keeps webhooks per token, not per model: the listing holds every model the token
+        watches, and only the board's are this member's.
+        """
+        board = await self._ready()
+        found = await self.client.token_webhooks()
+        if not isinstance(found, list):
+            raise MemberError("webhooks: malformed answer", member=self.name)
+        return [
+            _webhook_info(hook)
+            for hook in found
+            if isinstance(hook, dict) and hook.get("id") and str(hook.get("idModel")) == board.id
+        ]
+
+    async def register_webhook(self, url: str) -> WebhookInfo:
+        """Have Trello deliver the board's actions to ``url``; an existing one is returned.
+
+        Trello sends ``HEAD url`` before creating the webhook and refuses it (400) unless the
+        answer is 200; a registration made meanwhile with the same token (another run of
+        ``syncd webhooks register``) makes the creation a 400 duplicate, after which the
+        existing one is returned.
+
+        Raises:
+            RecordError: Trello refused the registration (the callback URL did not answer 200,
+                or another 400). This one registration failed; the member's credentials and
+                board are fine and its sync goes on (by polling), so it is not a MemberError.
+        """
+        board = await self._ready()
+        existing = await self._webhook_for(url)
+        if existing is not None:
+            return existing
+        body = {"callbackURL": url, "idModel": board.id, "description": f"syncd {self.name}"}
+        status, answer = await self.client.create_webhook(body)
+        if status == 400:
+            text = str(answer or "")
+            if DUPLICATE_WEBHOOK.casefold() in text.casefold():
+                raced = await self._webhook_for(url)
+                if raced is not None:
+                    return raced
+            if HEAD_CHECK_FAILED in text:
+                raise RecordError(
+                    f"Trello refused the webhook: the callback URL {url} did not answer 200 to "
+                    f"Trello's HEAD check (is `syncd run` serving at service.public_url, "
+                    f"reachable from the internet?); Trello said: {text}",
+                    member=self.name,
+                )
+            raise RecordError(
+                f"Trello refused the webhook for {url} on board {board.id}: {text or '400'}",
+                member=self.name,
+            )
+        if not isinstance(answer, dict) or not answer.get("id"):
+            raise RecordError("Trello did not answer with the webhook", member=self.name)
+        return _webhook_info(answer)
+
+    async def remove_webhook(self, webhook_id: str) -> None:
+        """``DELETE /webhooks/{id}``; one already gone (404) is fine."""
+        await self.client.send("DELETE", f"/webhooks/{quote(webhook_id, safe='')}")
+
+    async def _webhook_for(self, url: str) -> WebhookInfo | None:
+        return next((h for h in await self.list_webhooks() if h.url == url), None)
+
     # --- helpers -------------------------------------------------------------------------------
 
     async def _ready(self, *, fresh: bool = False) -> Board:
@@ -512,6 +583,16 @@ class TrelloAdapter(HttpMember):
 
 
 _PLAIN = frozenset({"title", "description", "due", "start", "status"})
+
+
+def _webhook_info(hook: Mapping[str, Any]) -> WebhookInfo:
+    """A webhook as Trello answers it (``id``, ``callbackURL``, ``idModel``, ``active``)."""
+    return WebhookInfo(
+        id=str(hook["id"]),
+        url=str(hook.get("callbackURL") or ""),
+        scope=str(hook.get("idModel") or ""),
+        active=hook.get("active") is not False,
+    )
 
 
 def _observed(read: CardRead) -> Observed:

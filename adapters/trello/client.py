@@ -22,6 +22,7 @@ from syncd.http import (
     HttpClient,
     RetryPolicy,
     credential_key,
+    default_error_text,
     limiter_for,
 )
 from syncd.http.retry import SleepFn
@@ -48,7 +49,9 @@ class TrelloClient:
         key, token = connection.key.get_secret_value(), connection.token.get_secret_value()
         redactor = default_redactor()
         redactor.add(key)
-        redactor.add(token)
+        redactor.add(token)  # also masks it in /tokens/{token}/... paths (see token_webhooks)
+        self._token = token
+        self._redactor = redactor
         key_limiter = limiter_for(credential_key("trello-key", key), connection.key_pace, WINDOW)
         token_limiter = limiter_for(
             credential_key("trello-token", token), connection.token_pace, WINDOW
@@ -89,6 +92,29 @@ class TrelloClient:
         missing_ok = {404} if method == "DELETE" else ()
         response = await self.http.request(method, path, json=body, expected=missing_ok)
         return None if response.status_code == 404 else _json(response)
+
+    async def token_webhooks(self) -> Any:
+        """``GET /tokens/{token}/webhooks``: every webhook made with this token, on any model.
+
+        Trello's path is the token itself (the one place syncd puts it in a URL); the token is
+        registered with the redactor above, so logs, call records and error messages show the
+        path as ``/tokens/***/webhooks``.
+        https://developer.atlassian.com/cloud/trello/rest/api-group-tokens/
+        """
+        return await self.get(f"/tokens/{quote(self._token, safe='')}/webhooks")
+
+    async def create_webhook(self, body: Mapping[str, Any]) -> tuple[int, Any]:
+        """``POST /webhooks/``: ``(200, the webhook)``, or ``(400, Trello's text)``.
+
+        Trello first sends ``HEAD callbackURL`` and refuses the webhook (400) unless it answers
+        200; it also answers 400 to a duplicate (same callback, model and token). The caller
+        tells them apart by the text, so a 400 is returned, not raised.
+        https://developer.atlassian.com/cloud/trello/guides/rest-api/webhooks/
+        """
+        response = await self.http.request("POST", "/webhooks/", json=body, expected={400})
+        if response.status_code == 400:
+            return 400, self._redactor.redact_text(default_error_text(response))
+        return response.status_code, _json(response)
 
     async def batch(self, urls: Sequence[str]) -> list[tuple[int, Any]]:
         """Up to 10 GETs in one call: ``(status, body)`` per URL, in order.

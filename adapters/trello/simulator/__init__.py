@@ -8,7 +8,7 @@ boards.py        members, boards, lists, labels, custom field definitions, a boa
 cards.py         cards: create, read, update, archive, delete; their labels and members
 customfields.py  custom field items (numbers are strings)
 actions.py       a board's actions; paging.py limit/before/since paging, newest first
-batch.py         GET /batch; webhooks.py webhooks (HEAD check, signed deliveries)
+batch.py         GET /batch; webhooks.py webhooks (HEAD check, token listing, deliveries)
 render.py        the JSON of every object, shaped by fields; values.py reading parameters
 store.py         lookups, ObjectIds, clock, the action log; errors.py Trello's error texts
 model.py         the state; limits.py Trello's rate limits (on by default)

@@ -15,6 +15,9 @@ CARD_NOT_FOUND = "card not found"
 INVALID_KEY = "invalid key"
 INVALID_TOKEN = "invalid token"  # noqa: S105 - an error message, not a credential
 UNAUTHORIZED = "unauthorized permission requested"
+# The 401 of /tokens/{token}/webhooks when Trello refuses the path's token (here: any token but
+# the caller's), as reported in https://github.com/trello-archive/api-docs/issues/156
+UNAUTHORIZED_TOKEN = "unauthorized token"  # noqa: S105 - an error message, not a credential
 INVALID_JSON = "Invalid JSON"
 
 

@@ -1,10 +1,12 @@
-"""Webhooks: ``POST /webhooks/`` with its HEAD check, and the signed deliveries.
+"""Webhooks: ``POST /webhooks/`` with its HEAD check, ``GET /tokens/{token}/webhooks``, and the
+signed deliveries.
 
 Creating a webhook first sends ``HEAD`` to ``callbackURL``, which must answer 200, else the
 creation fails (400). Each action on the watched model (board, list, card or member) is then
 POSTed as ``{"action": ..., "model": ...}`` with ``X-Trello-Webhook``: the base64 HMAC-SHA1 of
 the body followed by the callback URL, keyed with the app's secret.
 https://developer.atlassian.com/cloud/trello/guides/rest-api/webhooks/
+Webhooks belong to the token that made them: a token lists, reads and deletes only its own.
 Deliveries run in background tasks; a failing receiver never breaks the simulator.
 """
 
@@ -23,7 +25,13 @@ import structlog
 
 from adapters.trello.simulator import render
 from adapters.trello.simulator.call import Call, Endpoint, Reply
-from adapters.trello.simulator.errors import TrelloError, invalid_value, not_found
+from adapters.trello.simulator.errors import (
+    UNAUTHORIZED_TOKEN,
+    TrelloError,
+    invalid_value,
+    not_found,
+    unauthorized,
+)
 from adapters.trello.simulator.model import Action, Webhook
 from adapters.trello.simulator.values import as_id, as_text
 
@@ -108,8 +116,22 @@ def delete_webhook(call: Call) -> Reply:
     return Reply(200, {"_value": None})
 
 
+def token_webhooks(call: Call) -> Reply:
+    """``GET /tokens/{token}/webhooks``: the webhooks made with the calling token, oldest first.
+
+    The path must name the caller's own token: any other (another member's, or none known)
+    is refused with 401, never listed.
+    https://developer.atlassian.com/cloud/trello/rest/api-group-tokens/
+    """
+    if call.param("token") != call.token.token:
+        raise unauthorized(UNAUTHORIZED_TOKEN)
+    hooks = call.sim.store.state.webhooks.values()
+    return Reply(200, [render.webhook(h) for h in hooks if h.token == call.token.token])
+
+
 ENDPOINTS = (
     Endpoint("POST", "/webhooks/", create_webhook, prepare=check_callback),
+    Endpoint("GET", "/tokens/{token}/webhooks", token_webhooks),
     Endpoint("GET", "/webhooks/{id}", get_webhook),
     Endpoint("DELETE", "/webhooks/{id}", delete_webhook),
 )
