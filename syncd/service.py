@@ -99,6 +99,7 @@ class Service:
         if group not in config.groups:
             return False  # removed by a reload while it waited
         self.metrics.run_started(group)
+        self.metrics.lease(group, owned=True)  # this worker holds the group while it runs
         started = time.perf_counter()
         report = None
         try:
@@ -107,6 +108,7 @@ class Service:
             seconds = time.perf_counter() - started
             status = report.status if report is not None else "failed"
             self.metrics.run_finished(group, report, seconds, status)
+            self.metrics.lease(group, owned=False)
             self._health[group] = GroupHealth(self.clock(), status, running=False)
             log.info("service.run", group=group, status=status, seconds=round(seconds, 3))
         return bool(report.member_errors)
