@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -36,6 +37,7 @@ from adapters.base import (
     KindCapability,
     Observation,
     Observed,
+    WebhookInfo,
     WebhookRequest,
 )
 from adapters.jira import checks, transitions
@@ -58,6 +60,7 @@ from syncd.errors import AdapterError, MemberError, PayloadError, RecordError, R
 from syncd.http import RetryPolicy, credential_key
 from syncd.http.retry import SleepFn
 from syncd.model import Kind, Values
+from syncd.redact import default_redactor
 
 log = structlog.get_logger("adapters.jira")
 
@@ -73,6 +76,22 @@ SEARCH_LAG = dt.timedelta(minutes=2)
 # Without the user's time zone, JQL dates could be read anywhere from UTC-12 to UTC+14.
 UNKNOWN_ZONE_OVERLAP = dt.timedelta(hours=15)
 RECENT_SECONDS = 900.0
+# The events syncd's webhook asks for, as Jira's webhook API spells them: issues (tasks, and
+# milestones kept as issues) and, when milestones are versions, versions. Unreleasing and
+# merging change or remove a milestone too, so they are asked for as well.
+# https://developer.atlassian.com/cloud/jira/platform/webhooks/#issue-related-events
+ISSUE_EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted")
+VERSION_EVENTS = (
+    "jira:version_created",
+    "jira:version_updated",
+    "jira:version_released",
+    "jira:version_unreleased",
+    "jira:version_deleted",
+    "jira:version_moved",
+    "jira:version_merged",
+)
+# The admin webhook's filter of issue events (the only filter it has).
+ISSUE_FILTER = "issue-related-events-section"
 # scope -> issue id -> (when syncd last wrote it, the ``updated`` it read back, if any)
 _RECENT: dict[str, dict[str, tuple[float, dt.datetime | None]]] = {}
 
@@ -240,6 +259,116 @@ class JiraAdapter(HttpMember):
         except ValueError:
             return None
         return webhook_ids(event, self.settings.project)
+
+    # --- webhook registrations (``syncd webhooks``) ---------------------------------------------
+    #
+    # Jira's *admin* webhooks (``/rest/webhooks/1.0/webhook``, Cloud and Data Center alike), made
+    # with the connection's own credentials, which must be a Jira administrator's. Cloud's
+    # ``/rest/api/3/webhook`` (dynamic webhooks) is for Connect and OAuth 2.0 apps only, and
+    # Jira signs only admin webhooks with a secret (``X-Hub-Signature``), which `webhook`
+    # requires. An admin webhook belongs to the site, not to a project: a member's is the one
+    # whose JQL filter selects its project.
+
+    async def list_webhooks(self) -> list[WebhookInfo]:
+        """The site's admin webhooks whose JQL filter names this member's project.
+
+        Claimed by the filter, not by the URL (an adapter does not know the service's URL):
+        other receivers watching the project are listed too (the CLI tells them apart by URL),
+        and a registration made before the member's ``jql`` changed is still found, and so can
+        be removed. Not claimed: webhooks without a filter (they watch every project of the
+        site), and filters naming the project by id or name rather than by key.
+        """
+        found = await self.client.webhooks()
+        key = self.settings.project
+        return [
+            info
+            for hook in found
+            if _names_project(_jql_of(hook), key) and (info := _webhook_info(hook)) is not None
+        ]
+
+    async def register_webhook(self, url: str) -> WebhookInfo:
+        """Have Jira deliver this member's issue (and version) events to ``url``, signed.
+
+        One already there for the same URL and filter is returned as it is. Jira never shows a
+        webhook's secret, so an existing registration cannot be checked against the
+        connection's ``webhook_secret``: after changing the secret, remove and register again.
+
+        Raises:
+            MemberError: no ``webhook_secret``, or the account is not a Jira administrator.
+            RecordError: Jira refused the webhook (e.g. a filter it cannot run).
+        """
+        secret = self._webhook_secret()
+        jql = self._webhook_jql()
+        for hook in await self.client.webhooks():
+            if _same_url(hook.get("url"), url) and _same_jql(_jql_of(hook), jql):
+                existing = _webhook_info(hook)
+                if existing is not None:
+                    if not existing.active:
+                        log.warning("jira.webhook.disabled", member=self.name, webhook=existing.id)
+                    return existing
+        body = {
+            "name": f"syncd {self.name} ({self.settings.project})",
+            "url": url,
+            "events": list(self._webhook_events()),
+            # The filter applies to issue events only: Jira sends the version events of every
+            # project of the site, and `webhook_ids` does not sort them by project (a version
+            # names its projectId, not the key), so another project's version costs a needless
+            # live run, no more.
+            "filters": {ISSUE_FILTER: jql},
+            # With excludeBody the delivery is empty, and `webhook` would learn nothing.
+            "excludeBody": False,
+            # Write-only at Jira: no answer shows it again. Never logged.
+            "secret": secret,
+        }
+        try:
+            created = await self.client.create_webhook(body)
+        except RecordError as exc:
+            # A 400 (Jira refused the body: most likely a filter it cannot run), or a POST whose
+            # outcome is unknown (registering again finds it, if it was made).
+            hint = f"; the filter was {jql!r}" if self.settings.jql else ""
+            raise RecordError(
+                f"registering the webhook failed: {exc}{hint}", member=self.name
+            ) from exc
+        info = _webhook_info(created)
+        if info is None:
+            raise PayloadError("Jira's answer names no webhook id (no self link)", member=self.name)
+        log.info("jira.webhook.registered", member=self.name, webhook=info.id, url=url, jql=jql)
+        return info
+
+    async def remove_webhook(self, webhook_id: str) -> None:
+        """Delete an admin webhook; one already gone (404) is fine."""
+        if not webhook_id.isdigit():
+            return  # Jira's webhook ids are numbers: no such webhook can exist
+        await self.client.delete_webhook(webhook_id)
+        log.info("jira.webhook.removed", member=self.name, webhook=webhook_id)
+
+    def _webhook_secret(self) -> str:
+        secret = self.connection.webhook_secret
+        value = secret.get_secret_value() if secret is not None else ""
+        if not value.strip():
+            raise MemberError(
+                "the Jira connection has no webhook_secret: Jira would send unsigned "
+                "deliveries, and syncd refuses unsigned deliveries; set webhook_secret on the "
+                "connection, then register again",
+                member=self.name,
+            )
+        default_redactor().add(value)  # whatever echoes it (an error text) is masked
+        return value
+
+    def _webhook_jql(self) -> str:
+        """``project = "KEY"``, AND the member's ``jql``: the issues this member syncs.
+
+        The key is quoted: a project key may be a JQL reserved word.
+        """
+        clauses = [f'project = "{self.settings.project}"']
+        if self.settings.jql:
+            clauses.append(f"({self.settings.jql})")
+        return " AND ".join(clauses)
+
+    def _webhook_events(self) -> tuple[str, ...]:
+        if self.settings.milestone_issue_type is None:
+            return ISSUE_EVENTS + VERSION_EVENTS
+        return ISSUE_EVENTS  # milestones are issues: version events would concern nothing
 
     # --- reading helpers -----------------------------------------------------------------------
 
@@ -700,6 +829,61 @@ def webhook_ids(event: Any, project: str) -> list[str] | None:
         version = event.get("version") or {}
         return [VERSION_PREFIX + str(version["id"])] if version.get("id") else None
     return []
+
+
+def _jql_of(hook: Mapping[str, Any]) -> str:
+    """An admin webhook's issue filter ("" for none)."""
+    filters = hook.get("filters")
+    value = filters.get(ISSUE_FILTER) if isinstance(filters, Mapping) else None
+    return value.strip() if isinstance(value, str) else ""
+
+
+# ``project = KEY``, ``project = "KEY"``, ``project in (A, "KEY")``: the clauses selecting a
+# project by key (``!=`` and ``not in`` do not match: "project" must be followed by = or in).
+_PROJECT_CLAUSE = re.compile(
+    r"""\bproject\s*(?:=\s*("[^"]*"|'[^']*'|[\w-]+)|in\s*\(([^)]*)\))""", re.IGNORECASE
+)
+
+
+def _names_project(jql: str, key: str) -> bool:
+    """Whether a JQL filter selects the project ``key`` (by key) somewhere."""
+    for match in _PROJECT_CLAUSE.finditer(jql):
+        values = [match.group(1)] if match.group(1) else match.group(2).split(",")
+        if any(v.strip().strip("\"'").upper() == key.upper() for v in values):
+            return True
+    return False
+
+
+def _same_jql(theirs: str, ours: str) -> bool:
+    """The same filter, but for spacing and the key's quotes (``project = KEY`` as typed)."""
+
+    def squeeze(jql: str) -> str:
+        return " ".join(jql.split())
+
+    unquoted = re.sub(r'^project = "([^"]+)"', r"project = \1", squeeze(ours))
+    return squeeze(theirs) in (squeeze(ours), unquoted)
+
+
+def _same_url(theirs: Any, ours: str) -> bool:
+    return isinstance(theirs, str) and theirs.rstrip("/") == ours.rstrip("/")
+
+
+def _webhook_info(hook: Mapping[str, Any]) -> WebhookInfo | None:
+    """An admin webhook as `WebhookInfo`; None without an id.
+
+    Jira's answers carry no ``id`` field: the id is the last segment of ``self``
+    (``https://<site>/rest/webhooks/1.0/webhook/12``).
+    """
+    link = hook.get("self")
+    webhook_id = str(link).rstrip("/").rsplit("/", 1)[-1] if isinstance(link, str) else ""
+    if not webhook_id.isdigit():
+        return None
+    return WebhookInfo(
+        id=webhook_id,
+        url=str(hook.get("url") or ""),
+        scope=_jql_of(hook),
+        active=hook.get("enabled", True) is not False,
+    )
 
 
 def _signed(request: WebhookRequest, secret: bytes) -> bool:

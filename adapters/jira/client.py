@@ -37,6 +37,8 @@ Json = dict[str, Any]
 BULK_LIMIT = 50
 RECONCILE_LIMIT = 50
 PROPERTY_KEY = "syncd"
+# Admin webhooks: the same path on Cloud and Data Center, outside /rest/api/*.
+WEBHOOKS = "/rest/webhooks/1.0/webhook"
 
 
 class JiraClient:
@@ -269,6 +271,59 @@ class JiraClient:
         if response.status_code == 404:
             return None
         return _object(_json(response))
+
+    # --- admin webhooks ------------------------------------------------------------------------
+
+    async def webhooks(self) -> list[Json]:
+        """Every admin webhook of the site (``GET /rest/webhooks/1.0/webhook``, unpaged).
+
+        This is the admin webhooks API, for a Jira administrator's API token (Cloud) or personal
+        access token / password (Data Center). Cloud's ``/rest/api/3/webhook`` is not it: that
+        one registers *dynamic* webhooks, and only Connect and OAuth 2.0 apps may call it (its
+        description says so). Neither OpenAPI description covers ``/rest/webhooks/1.0``.
+        https://developer.atlassian.com/cloud/jira/platform/webhooks/#registering-a-webhook-using-the-jira-rest-api
+        """
+        response = await self.http.request("GET", WEBHOOKS, expected={401, 403})
+        found = _json(self._administered(response))
+        if not isinstance(found, list):
+            raise MemberError("malformed webhook list", member=self.http.member)
+        return [w for w in found if isinstance(w, dict)]
+
+    async def create_webhook(self, body: Json) -> Json:
+        """``POST /rest/webhooks/1.0/webhook``: the webhook as stored (its id ends ``self``).
+
+        Not idempotent: when the outcome is unknown (a timeout) the webhook may exist, and the
+        next registration finds it instead of making a second one.
+        """
+        response = await self.http.request("POST", WEBHOOKS, json=body, expected={401, 403})
+        return _object(_json(self._administered(response)))
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        """``DELETE /rest/webhooks/1.0/webhook/{id}``; one already gone (404) is fine."""
+        url = f"{WEBHOOKS}/{webhook_id}"
+        response = await self.http.request("DELETE", url, expected={401, 403, 404})
+        self._administered(response)
+
+    def _administered(self, response: httpx.Response) -> httpx.Response:
+        """The response, unless Jira refused the admin webhooks API to this account.
+
+        Only a Jira administrator (the Administer Jira global permission) may use it, with
+        basic auth or a Data Center personal access token; an OAuth 2.0 access token is
+        refused (OAuth apps have the dynamic webhooks instead).
+        """
+        status = response.status_code
+        if status not in (401, 403):
+            return response
+        why = (
+            "the account is not a Jira administrator (Administer Jira global permission)"
+            if status == 403
+            else "the credentials were refused; an OAuth 2.0 access token cannot use this API "
+            "(use an administrator's API token on Cloud, or a personal access token or "
+            "password on Data Center)"
+        )
+        raise MemberError(
+            f"{response.request.method} {WEBHOOKS} -> {status}: {why}", member=self.http.member
+        )
 
 
 def _auth(connection: JiraConnection) -> tuple[dict[str, str], str]:

@@ -15,6 +15,7 @@ fields.py      writing fields and update operations as Jira validates them
 render.py      the JSON of every object
 store.py       the state's indexes and writes; model.py the state; defaults.py a fresh site
 limits.py      injected faults and Jira's rate limits; webhooks.py and events.py, webhooks
+               (deliveries), webhook_admin.py the admin webhooks API (/rest/webhooks/1.0)
 server.py      serve(): uvicorn on 127.0.0.1 in a thread; demo.py the default site
 ```
 

@@ -21,7 +21,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from adapters.jira.simulator import control, issues, meta, properties, relations, search, workflow
+from adapters.jira.simulator import (
+    control,
+    issues,
+    meta,
+    properties,
+    relations,
+    search,
+    webhook_admin,
+    workflow,
+)
 from adapters.jira.simulator.call import Call, Endpoint, Reply
 from adapters.jira.simulator.errors import JiraError
 from adapters.jira.simulator.model import User
@@ -39,6 +48,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *workflow.ENDPOINTS,
     *properties.ENDPOINTS,
     *relations.ENDPOINTS,
+    *webhook_admin.ENDPOINTS,
 )
 # Cloud answers a request without valid credentials in plain text.
 # https://developer.atlassian.com/cloud/jira/platform/basic-auth-for-rest-apis/
@@ -60,7 +70,11 @@ def build_app(sim: JiraSimulator) -> Starlette:
     for endpoint in sorted(ENDPOINTS, key=lambda e: e.path.count("{")):
         if sim.flavor in endpoint.flavors:
             routes.append(
-                Route(sim.api + endpoint.path, _endpoint(sim, endpoint), methods=[endpoint.method])
+                Route(
+                    endpoint.template(sim.api),
+                    _endpoint(sim, endpoint),
+                    methods=[endpoint.method],
+                )
             )
     routes.append(
         Route("/rest/{rest:path}", _unknown(sim), methods=["GET", "POST", "PUT", "DELETE"])
@@ -69,7 +83,7 @@ def build_app(sim: JiraSimulator) -> Starlette:
 
 
 def _endpoint(sim: JiraSimulator, endpoint: Endpoint) -> Any:
-    template = sim.api + endpoint.path
+    template = endpoint.template(sim.api)
 
     async def serve(request: Request) -> Response:
         sim.calls[(request.method, template)] += 1

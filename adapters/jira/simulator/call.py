@@ -15,6 +15,7 @@ from starlette.datastructures import QueryParams
 from adapters.jira.simulator.errors import JiraError
 from adapters.jira.simulator.model import Flavor, User
 from adapters.jira.simulator.render import Renderer
+from adapters.jira.simulator.webhooks import Outgoing
 
 if TYPE_CHECKING:
     from adapters.jira.simulator.core import JiraSimulator
@@ -30,7 +31,7 @@ class Call:
     query: QueryParams
     body: Any
     render: Renderer
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Outgoing] = field(default_factory=list)
 
     def param(self, name: str) -> str:
         return self.params[name]
@@ -79,10 +80,16 @@ Handler = Callable[[Call], Reply]
 @dataclass(frozen=True)
 class Endpoint:
     """One operation: ``path`` below the API prefix (``/rest/api/3`` or ``/rest/api/2``), in the
-    vendor's template syntax (``/issue/{issueIdOrKey}``)."""
+    vendor's template syntax (``/issue/{issueIdOrKey}``); ``root`` replaces that prefix for the
+    APIs that live elsewhere (the admin webhooks' ``/rest/webhooks/1.0``)."""
 
     method: str
     path: str
     handler: Handler
     flavors: Sequence[Flavor] = ("cloud", "dc")
     writes_issue: bool = False
+    root: str | None = None
+
+    def template(self, api: str) -> str:
+        """The full path template, given the flavor's REST prefix."""
+        return (self.root if self.root is not None else api) + self.path

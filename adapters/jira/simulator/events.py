@@ -1,4 +1,6 @@
-"""Webhook payloads for a call's writes, with the changelog Jira puts in ``issue_updated``.
+"""Webhook payloads for a call's writes, with the changelog Jira puts in ``issue_updated``, and
+their receivers: the simulator's own webhooks, and the enabled admin webhooks that ask for the
+event (whose JQL, for an issue event, matches the issue: as it is now, or was when deleted).
 
 https://developer.atlassian.com/cloud/jira/platform/webhooks/#example-callback-for-an-issue-related-event
 """
@@ -10,7 +12,8 @@ from typing import Any
 from adapters.jira.simulator.call import Call
 from adapters.jira.simulator.model import Issue, Version
 from adapters.jira.simulator.render import FieldSelection
-from adapters.jira.simulator.webhooks import issue_event, version_event
+from adapters.jira.simulator.webhook_admin import filter_matches
+from adapters.jira.simulator.webhooks import Outgoing, Webhook, issue_event, version_event
 
 _ALL = FieldSelection(all=True)
 _UNTRACKED = {
@@ -29,8 +32,6 @@ def _now_ms(call: Call) -> int:
 
 def issue_written(call: Call, before: Issue | None, after: Issue | None) -> None:
     """Queue ``jira:issue_created``, ``_updated`` or ``_deleted`` for one issue."""
-    if not call.sim.webhooks.hooks:
-        return
     current = after or before
     if current is None:
         return
@@ -41,16 +42,36 @@ def issue_written(call: Call, before: Issue | None, after: Issue | None) -> None
         if after is None
         else "jira:issue_updated"
     )
+    hooks = receivers(call, event, current)
+    if not hooks:
+        return
     changes = changelog(call, before, after) if before is not None and after is not None else []
     issue = call.render.issue(current, _ALL)
     payload = issue_event(event, _now_ms(call), issue, call.render.user(call.user), changes)
-    call.events.append(payload)
+    call.events.append(Outgoing(payload, hooks))
 
 
 def version_written(call: Call, event: str, version: Version) -> None:
-    """Queue ``jira:version_created``, ``_updated``, ``_released`` or ``_deleted``."""
-    if call.sim.webhooks.hooks:
-        call.events.append(version_event(event, _now_ms(call), call.render.version(version)))
+    """Queue ``jira:version_created``, ``_updated``, ``_released``, ``_unreleased`` or
+    ``_deleted``."""
+    hooks = receivers(call, event, None)
+    if hooks:
+        payload = version_event(event, _now_ms(call), call.render.version(version))
+        call.events.append(Outgoing(payload, hooks))
+
+
+def receivers(call: Call, event: str, issue: Issue | None) -> list[Webhook]:
+    """Who gets ``event``: the simulator's webhooks, then the admin webhooks (by id) that ask
+    for it and, for an issue event, whose JQL matches ``issue`` (versions are not filtered)."""
+    store = call.sim.store
+    hooks = call.sim.webhooks.wanting(event)
+    for hook in sorted(store.state.webhooks.values(), key=lambda h: h.id):
+        if not hook.enabled or event not in hook.events:
+            continue
+        if issue is not None and not filter_matches(store, hook, issue):
+            continue
+        hooks.append(Webhook(hook.url, hook.secret, exclude_body=hook.exclude_body))
+    return hooks
 
 
 def changelog(call: Call, before: Issue, after: Issue) -> list[dict[str, Any]]:

@@ -187,6 +187,22 @@ class Link(BaseModel):
     outward_id: int
 
 
+class WebhookRegistration(BaseModel):
+    """An admin webhook (``/rest/webhooks/1.0/webhook``). ``jql`` filters the issue events
+    (empty: every issue); Jira keeps the ``secret`` to sign deliveries and never shows it."""
+
+    id: int
+    name: str
+    url: str
+    events: list[str] = Field(default_factory=list)
+    jql: str = ""
+    exclude_body: bool = False
+    enabled: bool = True
+    secret: str | None = None
+    updated_by: str  # the account id of who created or last changed it
+    updated: datetime
+
+
 class State(BaseModel):
     """Everything the simulator holds, as saved with ``--state``."""
 
@@ -202,4 +218,5 @@ class State(BaseModel):
     versions: dict[int, Version] = Field(default_factory=dict)
     issues: dict[int, Issue] = Field(default_factory=dict)
     links: dict[int, Link] = Field(default_factory=dict)
+    webhooks: dict[int, WebhookRegistration] = Field(default_factory=dict)
     next_ids: dict[str, int] = Field(default_factory=dict)

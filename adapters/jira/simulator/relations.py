@@ -154,6 +154,8 @@ def update_version(call: Call) -> Reply:
     events.version_written(call, "jira:version_updated", changed)
     if changed.released and not version.released:
         events.version_written(call, "jira:version_released", changed)
+    elif version.released and not changed.released:
+        events.version_written(call, "jira:version_unreleased", changed)
     return Reply(200, call.render.version(changed))
 
 

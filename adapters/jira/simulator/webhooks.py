@@ -1,8 +1,14 @@
 """Jira's webhooks: ``jira:issue_*`` and ``jira:version_*`` events POSTed to configured URLs.
 
-A webhook with a secret is signed as Jira Cloud signs it: ``X-Hub-Signature: sha256=<hex>``,
-the HMAC-SHA256 of the body with the secret.
+Two kinds of receivers: the simulator's own (``Webhook``s given to the simulator or added with
+``POST /_sim/webhooks``: every event they want, unfiltered), and the admin webhooks registered
+through Jira's API (``webhook_admin.py``: only the issues their JQL filter matches). The call
+that makes an event decides its receivers (`Outgoing`), while it still holds the issue.
+
+A webhook with a secret is signed as Jira signs it (Cloud; recent Data Center releases too):
+``X-Hub-Signature: sha256=<hex>``, the HMAC-SHA256 of the body with the secret.
 https://developer.atlassian.com/cloud/jira/platform/webhooks/#secure-admin-webhooks
+https://confluence.atlassian.com/adminjiraserver/managing-webhooks-938846912.html
 Deliveries run in background tasks; a failing receiver is logged and never breaks the simulator.
 """
 
@@ -24,14 +30,24 @@ _log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class Webhook:
-    """Where to send events; ``events`` None sends them all."""
+    """Where to send events; ``events`` None sends them all; ``exclude_body`` sends none of the
+    payload (Jira's ``excludeBody``: the receiver only learns that something happened)."""
 
     url: str
     secret: str | None = None
     events: Sequence[str] | None = None
+    exclude_body: bool = False
 
     def wants(self, event: str) -> bool:
         return self.events is None or event in self.events
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One event's payload and the webhooks it goes to."""
+
+    payload: dict[str, Any]
+    hooks: Sequence[Webhook]
 
 
 def signature(body: bytes, secret: str) -> str:
@@ -53,21 +69,24 @@ class WebhookSender:
         self.failed = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def send(self, payloads: Sequence[dict[str, Any]]) -> None:
-        """Queue deliveries of each payload to each webhook that wants it."""
-        if not self.hooks or not payloads:
+    def wanting(self, event: str) -> list[Webhook]:
+        """The simulator's own webhooks that want ``event``."""
+        return [hook for hook in self.hooks if hook.wants(event)]
+
+    def send(self, outgoing: Sequence[Outgoing]) -> None:
+        """Queue the deliveries of each payload to its webhooks."""
+        if not any(item.hooks for item in outgoing):
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            _log.warning("jira_sim.webhook.no_loop", events=len(payloads))
+            _log.warning("jira_sim.webhook.no_loop", events=len(outgoing))
             return
-        for payload in payloads:
-            for hook in self.hooks:
-                if hook.wants(str(payload.get("webhookEvent"))):
-                    task = loop.create_task(self._deliver(hook, payload))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
+        for item in outgoing:
+            for hook in item.hooks:
+                task = loop.create_task(self._deliver(hook, item.payload))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
 
     async def drain(self) -> None:
         """Wait for the deliveries in flight (tests)."""
@@ -75,7 +94,7 @@ class WebhookSender:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def _deliver(self, hook: Webhook, payload: dict[str, Any]) -> None:
-        body = json.dumps(payload).encode()
+        body = b"" if hook.exclude_body else json.dumps(payload).encode()
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "Atlassian Webhook HTTP Client",
@@ -113,5 +132,6 @@ def issue_event(
 
 
 def version_event(event: str, timestamp: int, version: dict[str, Any]) -> dict[str, Any]:
-    """The payload of ``jira:version_created``/``_updated``/``_deleted``/``_released``."""
+    """The payload of ``jira:version_created``/``_updated``/``_deleted``/``_released``/
+    ``_unreleased``."""
     return {"timestamp": timestamp, "webhookEvent": event, "version": version}
