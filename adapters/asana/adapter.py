@@ -7,6 +7,9 @@ Incremental reads follow the Events API from a sync token: a quiet project costs
 
 Writing: creates and updates go through the Batch API, 10 actions a call; tags, dependencies,
 sections and parents, which have their own endpoints, are actions of the same batches.
+
+Webhooks (``syncd webhooks``): one per project and target URL, with filters that let only
+the project's task changes through; Asana shakes hands with the target while it creates one.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 import httpx
 import structlog
 
-from adapters.asana.client import BATCH_LIMIT, AsanaClient, SyncExpired
+from adapters.asana.client import BATCH_LIMIT, AsanaClient, SyncExpired, WebhookRefused
 from adapters.asana.config import AsanaConnection, AsanaMember
 from adapters.asana.mapping import (
     NUMBER_FIELDS,
@@ -44,6 +47,7 @@ from adapters.base import (
     Observed,
     Problem,
     UpdateItem,
+    WebhookInfo,
     WebhookRequest,
     only,
 )
@@ -61,6 +65,14 @@ TASK_FIELDS = frozenset(
 MILESTONE_FIELDS = frozenset({"title", "description", "due", "status"})
 Json = dict[str, Any]
 CACHE_SECONDS = 3600.0
+# What a project's webhook delivers: its tasks' (and milestones', which are tasks) changes,
+# not stories, attachments or the project itself. Asana delivers an event that passes any
+# filter (WebhookFilter: resource_type, action); no ``fields``: every field change counts.
+# https://developers.asana.com/reference/createwebhook
+WEBHOOK_ACTIONS = ("changed", "added", "removed", "deleted", "undeleted")
+WEBHOOK_FILTERS: tuple[Json, ...] = tuple(
+    {"resource_type": "task", "action": action} for action in WEBHOOK_ACTIONS
+)
 # Process-wide: what a project is (its sections, custom fields and the workspace's people).
 _PROJECTS: dict[tuple[str, ...], tuple[float, Project]] = {}
 
@@ -113,6 +125,7 @@ class AsanaAdapter(HttpMember):
         self._milestone_of: dict[str, str] = {}
         self._milestones_loaded = False
         self._made: set[str] = set()
+        self._workspace: str | None = None
 
     # --- check and read ------------------------------------------------------------------------
 
@@ -374,6 +387,70 @@ class AsanaAdapter(HttpMember):
             if isinstance(e, dict) and (e.get("resource") or {}).get("resource_type") == "task"
         ]
 
+    # --- webhooks (syncd webhooks) ------------------------------------------------------------
+
+    async def list_webhooks(self) -> list[WebhookInfo]:
+        """This token's webhooks on the member's project (``GET /webhooks`` of its workspace,
+        narrowed to the project)."""
+        project, workspace = self.settings.project, await self._project_workspace()
+        hooks = await self.client.webhooks(workspace, project)
+        return [info for info in (_webhook_info(h, project) for h in hooks) if info is not None]
+
+    async def register_webhook(self, url: str) -> WebhookInfo:
+        """The project's webhook delivering to ``url``: the existing one, or a new one.
+
+        Asana creates it only once ``url`` has answered its handshake: a POST carrying
+        ``X-Hook-Secret`` that must be echoed (``syncd run`` does, and keeps the secret that
+        signs the deliveries). https://developers.asana.com/docs/webhooks-guide
+
+        Raises:
+            MemberError: the target did not complete the handshake (400), or Asana refuses
+                that target (403: e.g. localhost): nothing can be registered for this member
+                until the service is reachable at its public URL.
+        """
+        same = [hook for hook in await self.list_webhooks() if hook.url == url]
+        if same:
+            return next((hook for hook in same if hook.active), same[0])
+        project = self.settings.project
+        try:
+            made = await self.client.create_webhook(project, url, WEBHOOK_FILTERS)
+        except WebhookRefused as refused:
+            raise MemberError(_refusal(refused, url, project), member=self.name) from refused
+        info = _webhook_info(made, project)
+        if info is None:
+            raise PayloadError("Asana's answer is not a webhook", member=self.name)
+        log.info("asana.webhook.registered", member=self.name, webhook=info.id, project=project)
+        return info
+
+    async def remove_webhook(self, webhook_id: str) -> None:
+        """Delete a webhook; Asana's 404 (already gone) is fine."""
+        await self.client.send("DELETE", f"/webhooks/{webhook_id}")
+
+    async def _project_workspace(self) -> str:
+        """The project's workspace gid: known once the project is loaded, else one call.
+
+        Raises:
+            MemberError: the project is not visible with this token.
+        """
+        if self._project is not None:
+            return self._project.workspace
+        if self._workspace is None:
+            try:
+                self._workspace = await self._fetch_workspace(self.settings.project)
+            except RecordNotFound as exc:
+                raise MemberError(
+                    f"project {self.settings.project} is not visible with this token",
+                    member=self.name,
+                ) from exc
+        return self._workspace
+
+    async def _fetch_workspace(self, project: str) -> str:
+        found = await self.client.get(f"/projects/{project}", {"opt_fields": "name,workspace"})
+        workspace = str(((found or {}).get("workspace") or {}).get("gid") or "")
+        if not workspace:
+            raise MemberError(f"project {project}: no workspace in the answer")
+        return workspace
+
     # --- helpers -------------------------------------------------------------------------------
 
     async def _ready(self) -> Project:
@@ -391,10 +468,7 @@ class AsanaAdapter(HttpMember):
     async def _load_project(self) -> Project:
         """The project, its sections, custom fields and the workspace's people (4 calls)."""
         gid = self.settings.project
-        found = await self.client.get(f"/projects/{gid}", {"opt_fields": "name,workspace"})
-        workspace = str(((found or {}).get("workspace") or {}).get("gid") or "")
-        if not workspace:
-            raise MemberError(f"project {gid}: no workspace in the answer")
+        workspace = await self._fetch_workspace(gid)
         sections = {
             str(s.get("name", "")).casefold(): str(s["gid"])
             async for s in self.client.pages(f"/projects/{gid}/sections", {"opt_fields": "name"})
@@ -712,6 +786,30 @@ def _result_error(result: Mapping[str, Any]) -> str:
     errors = body.get("errors") if isinstance(body, dict) else None
     messages = [str(e.get("message")) for e in errors or [] if isinstance(e, dict)]
     return f"{result.get('status_code')}: " + ("; ".join(messages) or "Asana refused the action")
+
+
+def _webhook_info(hook: Mapping[str, Any], project: str) -> WebhookInfo | None:
+    """A webhook of ``project`` as `WebhookInfo` (None: malformed, or another resource's)."""
+    resource = hook.get("resource")
+    scope = str(resource.get("gid") or "") if isinstance(resource, dict) else str(resource or "")
+    target = hook.get("target")
+    if not hook.get("gid") or not isinstance(target, str) or scope not in ("", project):
+        return None
+    return WebhookInfo(str(hook["gid"]), target, project, hook.get("active") is not False)
+
+
+def _refusal(refused: WebhookRefused, url: str, project: str) -> str:
+    """Why Asana would not create the webhook, and what to check."""
+    if refused.status == 403:
+        return (
+            f"Asana refused the webhook target {url} for project {project} ({refused}): Asana "
+            "delivers only to a public host (not localhost), with a token that sees the project"
+        )
+    return (
+        f"{url} did not complete Asana's X-Hook-Secret handshake, so no webhook was made for "
+        f"project {project}: is `syncd run` running and reachable at that public URL "
+        f"(service.public_url)? Asana said: {refused}"
+    )
 
 
 def _milestones_of(reads: Sequence[TaskRead]) -> dict[str, str]:

@@ -22,6 +22,7 @@ from syncd.http import (
     OffsetTokenPaginator,
     RetryPolicy,
     credential_key,
+    default_error_text,
     limiter_for,
     paginate,
 )
@@ -30,6 +31,7 @@ from syncd.redact import default_redactor
 
 Json = dict[str, Any]
 BATCH_LIMIT = 10  # actions per POST /batch: https://developers.asana.com/docs/batch-api
+WEBHOOK_FIELDS = "active,resource,target"
 
 
 class SyncExpired(Exception):
@@ -38,6 +40,16 @@ class SyncExpired(Exception):
     def __init__(self, fresh: str) -> None:
         super().__init__("the events sync token expired")
         self.fresh = fresh
+
+
+class WebhookRefused(Exception):
+    """Asana would not create a webhook: 400 (mostly a target that failed the X-Hook-Secret
+    handshake) or 403 (a target it does not accept, such as localhost)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,41 @@ class AsanaClient:
         return Events(
             [e for e in events if isinstance(e, dict)], body["sync"], bool(body.get("has_more"))
         )
+
+    async def webhooks(self, workspace: str, resource: str) -> list[Json]:
+        """This token's webhooks on ``resource`` (every page); ``GET /webhooks`` needs the
+        workspace. https://developers.asana.com/reference/getwebhooks"""
+        params = {"workspace": workspace, "resource": resource, "opt_fields": WEBHOOK_FIELDS}
+        return [hook async for hook in self.pages("/webhooks", params)]
+
+    async def create_webhook(self, resource: str, target: str, filters: Sequence[Json]) -> Json:
+        """``POST /webhooks``: Asana shakes hands with ``target`` (it must echo
+        ``X-Hook-Secret``) before answering 201 with the webhook.
+        https://developers.asana.com/reference/createwebhook
+
+        Raises:
+            WebhookRefused: 400 (a failed handshake, mostly) or 403 (a target Asana refuses).
+        """
+        data = {"resource": resource, "target": target, "filters": list(filters)}
+        async with self._writes:
+            response = await self.http.request(
+                "POST",
+                "/webhooks",
+                json={"data": data},
+                params={"opt_fields": WEBHOOK_FIELDS},
+                expected={400, 403},
+            )
+        if response.status_code in (400, 403):
+            text = default_redactor().redact_text(default_error_text(response))
+            raise WebhookRefused(response.status_code, text or response.reason_phrase)
+        body = _json(response)
+        secret = body.get("X-Hook-Secret") if isinstance(body, dict) else None
+        if isinstance(secret, str) and secret:
+            default_redactor().add(secret)  # the deliveries' signing key: never logged
+        hook = _data(response)
+        if not isinstance(hook, dict) or not hook.get("gid"):
+            raise MemberError("webhooks: the answer names no webhook", member=self.http.member)
+        return hook
 
     async def batch(self, actions: Sequence[Json]) -> list[Json]:
         """Up to 10 actions in one call; one ``{status_code, body}`` per action, in order."""

@@ -121,10 +121,14 @@ class WebhookFilter(BaseModel):
 
 
 class WebhookRecord(BaseModel):
+    """A webhook; ``owner`` is the user whose token made it (only they list it; None in a
+    state saved before owners were kept: everyone's)."""
+
     gid: str
     resource: str
     target: str
     secret: str
+    owner: str | None = None
     filters: list[WebhookFilter] = Field(default_factory=list)
     created_at: datetime
     active: bool = True

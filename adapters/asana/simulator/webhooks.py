@@ -4,6 +4,9 @@ Creating a webhook POSTs a handshake to ``target`` carrying ``X-Hook-Secret``; t
 must answer 200 or 204 echoing that header, else the creation fails (400). Events are then
 POSTed as ``{"events": [...]}`` with ``X-Hook-Signature``: the hex HMAC-SHA256 of the body
 keyed with the secret. https://developers.asana.com/docs/webhooks-guide
+The request (resource, filters) is checked before the handshake, so a refused one never
+reaches the target. ``GET /webhooks`` lists the caller's own webhooks of a workspace ("your
+app has registered for the authenticated user"), optionally of one resource, paged.
 Deliveries run in background tasks; a failing receiver never breaks the simulator.
 """
 
@@ -19,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import structlog
+from pydantic import ValidationError
 
 from adapters.asana.simulator.call import Call, Endpoint, Reply
-from adapters.asana.simulator.errors import bad_request, not_found
+from adapters.asana.simulator.errors import bad_request, not_found, unknown_reference
 from adapters.asana.simulator.model import Event, WebhookFilter, WebhookRecord
 
 if TYPE_CHECKING:
@@ -38,13 +42,20 @@ def signature(body: bytes, secret: str) -> str:
 
 # --- the API ------------------------------------------------------------------------------------
 
+# WebhookFilter.action: "one of changed, added, removed, deleted, and undeleted".
+ACTIONS = frozenset({"changed", "added", "removed", "deleted", "undeleted"})
+
 
 async def handshake(call: Call) -> None:
-    """Before the webhook exists: the target must echo the secret (outside the lock)."""
+    """Before the webhook exists: the request is checked (under the lock), then the target
+    must echo the secret (outside it, so the target may call the API meanwhile)."""
     data = call.data()
     target = data.get("target")
-    if not data.get("resource") or not isinstance(target, str):
+    if not data.get("resource") or not isinstance(target, str) or not target:
         raise bad_request("resource and target: Missing input")
+    with call.sim.lock:
+        _resource_workspace(call, str(data["resource"]))
+    call.extras["filters"] = _filters(data.get("filters"))
     secret = secrets.token_hex(16)
     try:
         async with httpx.AsyncClient(
@@ -60,20 +71,49 @@ async def handshake(call: Call) -> None:
     call.extras["secret"] = secret
 
 
+def _resource_workspace(call: Call, resource: str) -> str:
+    """The workspace of the project or task a webhook watches (400 if unknown, 403 if the
+    caller is not in its workspace)."""
+    state = call.sim.store.state
+    found = state.projects.get(resource) or state.tasks.get(resource)
+    if found is None or getattr(found, "deleted", False):
+        raise unknown_reference("resource", resource)
+    call.sim.store.check_member(call.user, found.workspace)
+    return found.workspace
+
+
+def _filters(raw: Any) -> list[WebhookFilter]:
+    """A request's ``filters``: a list of WebhookFilter objects (``fields`` only with the
+    ``changed`` action)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise bad_request("filters: Must be an array")
+    filters = []
+    for item in raw:
+        try:
+            flt = WebhookFilter.model_validate(item)
+        except ValidationError:
+            raise bad_request(f"filters: Not a valid filter: {item!r}") from None
+        if flt.action is not None and flt.action not in ACTIONS:
+            raise bad_request(f"filters.action: Not a valid action: {flt.action}")
+        if flt.fields is not None and flt.action != "changed":
+            raise bad_request("filters.fields: Only valid for the action changed")
+        filters.append(flt)
+    return filters
+
+
 def create_webhook(call: Call) -> Reply:
     store, data = call.sim.store, call.data()
     resource = str(data["resource"])
-    found = store.state.projects.get(resource) or store.state.tasks.get(resource)
-    if found is None:
-        raise bad_request(f"resource: Not a recognized ID: {resource}")
-    store.check_member(call.user, found.workspace)
-    filters = [WebhookFilter.model_validate(f) for f in data.get("filters") or []]
+    _resource_workspace(call, resource)  # again: it may have gone during the handshake
     hook = WebhookRecord(
         gid=store.next_gid(),
         resource=resource,
         target=str(data["target"]),
         secret=call.extras["secret"],
-        filters=filters,
+        owner=call.user.gid,
+        filters=call.extras["filters"],
         created_at=store.now(),
     )
     store.state.webhooks[hook.gid] = hook
@@ -82,16 +122,23 @@ def create_webhook(call: Call) -> Reply:
 
 
 def list_webhooks(call: Call) -> Reply:
+    """The caller's webhooks in ``workspace`` (only those on ``resource`` if given), paged:
+    "all webhooks your app has registered for the authenticated user in the given workspace"."""
     from adapters.asana.simulator.paging import listing
 
-    workspace = call.query.get("workspace")
-    if not workspace:
+    gid = call.query.get("workspace")
+    if not gid:
         raise bad_request("workspace: Missing input")
+    store = call.sim.store
+    workspace = store.workspace(gid).gid
+    store.check_member(call.user, workspace)
     resource = call.query.get("resource")
     hooks = [
         h
-        for h in call.sim.store.state.webhooks.values()
-        if resource in (None, h.resource) and _workspace_of(call, h) == workspace
+        for h in store.state.webhooks.values()
+        if resource in (None, h.resource)
+        and h.owner in (None, call.user.gid)
+        and _workspace_of(call, h) == workspace
     ]
     return listing(call, hooks)
 
@@ -110,6 +157,7 @@ def get_webhook(call: Call) -> Reply:
 
 
 def delete_webhook(call: Call) -> Reply:
+    """Removes the webhook for good (``EmptyResponse``); one already gone is a 404."""
     if call.sim.store.state.webhooks.pop(call.param("webhook_gid"), None) is None:
         raise not_found("webhook", call.param("webhook_gid"))
     return Reply(200, {"data": {}})
