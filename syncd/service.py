@@ -29,7 +29,7 @@ import uvicorn
 from syncd import runner
 from syncd.config import Config, load_config
 from syncd.errors import ConfigError
-from syncd.http import calls
+from syncd.http import calls, ratelimit
 from syncd.metrics import Metrics
 from syncd.scheduler import LocalScheduler, RunGroup, Scheduler
 from syncd.store import Store, default_url
@@ -139,6 +139,7 @@ class Service:
     async def serve(self, stop: asyncio.Event, *, sock: socket.socket | None = None) -> None:
         """Run the queue and the listener until ``stop`` is set; then stop both cleanly."""
         calls.OBSERVERS.append(self._count_call)
+        ratelimit.WAIT_OBSERVERS.append(self._count_wait)
         hooks = Webhooks(lambda: self.config, self.scheduler.trigger, self.metrics)
         app = make_app(self, self.metrics, extra_routes=hooks.routes())
         server = _server(app, self.config.service.listen)
@@ -153,7 +154,13 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
             calls.OBSERVERS.remove(self._count_call)
+            ratelimit.WAIT_OBSERVERS.remove(self._count_wait)
             log.info("service.stopped")
+
+    def _count_wait(self, credential: str, seconds: float) -> None:
+        # Budgets are per credential, shared by every group using it: labelled by its key (a
+        # hash), never by the credential.
+        self.metrics.rate_limited(f"credential:{credential}", seconds)
 
     def _count_call(self, call: calls.CallRecord) -> None:
         # The vendor is named by the API's host: the URL is already redacted, and a host never

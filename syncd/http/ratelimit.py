@@ -58,7 +58,9 @@ class RateLimiter:
         *,
         clock: ClockFn = time.monotonic,
         sleep: SleepFn = asyncio.sleep,
+        name: str = "",
     ) -> None:
+        self.name = name  # the credential key: a hash, never the credential
         self.limit = math.floor(rate)
         self.burst = self.limit if burst is None else min(burst, self.limit)
         if self.limit < 1 or per <= 0 or self.burst < 1:
@@ -81,6 +83,7 @@ class RateLimiter:
         """
         ticket = _Ticket(priority, next(self._seq))
         heapq.heappush(self._queue, ticket)
+        started = self._clock()
         try:
             while True:
                 if self._queue[0] is not ticket:
@@ -89,11 +92,17 @@ class RateLimiter:
                 delay = self.delay()
                 if delay <= 0:
                     self._grant(ticket)
+                    self._report_wait(self._clock() - started)
                     return
                 await self._sleep(delay)
         except BaseException:
             self._withdraw(ticket)
             raise
+
+    def _report_wait(self, seconds: float) -> None:
+        if seconds > 0:
+            for observer in WAIT_OBSERVERS:
+                observer(self.name, seconds)
 
     @property
     def waiting(self) -> int:
@@ -208,6 +217,10 @@ def credential_key(*parts: str) -> str:
     return digest.hexdigest()[:16]
 
 
+WAIT_OBSERVERS: list[Callable[[str, float], None]] = []
+"""Called with (credential key, seconds) each time a request waited for its budget (metrics)."""
+
+
 class LimiterRegistry:
     """Limiters by credential key, so that everything using one credential shares a budget."""
 
@@ -228,7 +241,7 @@ class LimiterRegistry:
         """
         limiter = self._limiters.get(key)
         if limiter is None:
-            limiter = self._limiters[key] = RateLimiter(rate, per, burst)
+            limiter = self._limiters[key] = RateLimiter(rate, per, burst, name=key)
         return limiter
 
 

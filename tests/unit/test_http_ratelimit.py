@@ -149,3 +149,29 @@ def test_header_hints_ignore_missing_and_default_the_reset(vt: VirtualTime) -> N
     assert limiter.delay() == 0.0
     hints(httpx.Response(200, headers={"x-ratelimit-remaining": "0", "x-reset": "soon"}))
     assert limiter.delay() == 10.0
+
+
+def test_waits_are_reported_by_credential_key() -> None:
+    """A request that waited for its budget is reported with the limiter's key and seconds."""
+    import asyncio
+
+    from syncd.http import ratelimit
+
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    seen: list[tuple[str, float]] = []
+    limiter = ratelimit.RateLimiter(1, 1.0, clock=lambda: now[0], sleep=sleep, name="k3y")
+    ratelimit.WAIT_OBSERVERS.append(lambda key, seconds: seen.append((key, seconds)))
+    try:
+
+        async def twice() -> None:
+            await limiter.acquire()
+            await limiter.acquire()
+
+        asyncio.run(twice())
+    finally:
+        ratelimit.WAIT_OBSERVERS.clear()
+    assert seen == [("k3y", 1.0)]
