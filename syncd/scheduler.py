@@ -33,6 +33,8 @@ from typing import Protocol
 
 import structlog
 
+from syncd.http.ratelimit import BACKFILL_PRIORITY, CALL_PRIORITY, LIVE_PRIORITY
+
 log = structlog.get_logger(__name__)
 
 JITTER = 0.1
@@ -54,6 +56,7 @@ class Slot:
     waiting_since: float = 0.0
     running: bool = False
     failures: int = 0  # failed runs in a row
+    live: bool = False  # whether the run handed out (or last run) was asked for by a live edit
 
 
 @dataclass
@@ -98,11 +101,11 @@ class Timetable:
                 ready.append((Priority.POLL, slot.due, group))
             elif slot.waiting == Priority.POLL:
                 ready.append((Priority.POLL, slot.waiting_since, group))
-        chosen = [group for _, _, group in sorted(ready)[: max(free, 0)]]
-        for group in chosen:
+        picked = sorted(ready)[: max(free, 0)]
+        for priority, _, group in picked:
             slot = self.slots[group]
-            slot.running, slot.waiting = True, None
-        return chosen
+            slot.running, slot.waiting, slot.live = True, None, priority == Priority.LIVE
+        return [group for _, _, group in picked]
 
     def finished(self, group: str, now: float, *, failed: bool) -> None:
         """Record a run's end and set the group's next poll."""
@@ -215,6 +218,11 @@ class LocalScheduler:
 
     async def _one(self, group: str) -> None:
         failed = True
+        slot = self.table.slots.get(group)
+        live = slot is not None and slot.live
+        # The run's vendor requests queue on shared credentials behind live edits' (this task's
+        # own context: other groups' runs keep theirs).
+        CALL_PRIORITY.set(LIVE_PRIORITY if live else BACKFILL_PRIORITY)
         try:
             failed = await self._run(group)
         except asyncio.CancelledError:

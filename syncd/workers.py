@@ -34,6 +34,7 @@ import structlog
 from procrastinate import exceptions as pexc
 from procrastinate import jobs
 
+from syncd.http.ratelimit import BACKFILL_PRIORITY, CALL_PRIORITY, LIVE_PRIORITY
 from syncd.scheduler import RunGroup
 
 log = structlog.get_logger(__name__)
@@ -140,6 +141,7 @@ class SharedScheduler:
         """One group run, as a procrastinate job."""
         if group not in self.groups:
             return  # removed by a reload
+        CALL_PRIORITY.set(LIVE_PRIORITY if live else BACKFILL_PRIORITY)
         self._running.add(group)
         try:
             failed = await self._run(group)

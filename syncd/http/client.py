@@ -23,7 +23,7 @@ from syncd.errors import AdapterError, MemberError, RecordError, RecordNotFound
 from syncd.http.calls import CallCounter, CallRecord
 from syncd.http.classify import Verdict, classify, retry_after
 from syncd.http.errortext import default_error_text
-from syncd.http.ratelimit import RateLimiter
+from syncd.http.ratelimit import CALL_PRIORITY, RateLimiter
 from syncd.http.retry import ClockFn, Retryable, RetryPolicy, SleepFn, retrying
 from syncd.logs import get_logger
 from syncd.redact import Redactor, default_redactor
@@ -169,7 +169,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         expected: Iterable[int] | None = None,
-        priority: int = 0,
+        priority: int | None = None,
     ) -> httpx.Response:
         """Send a request under the rate limit, retrying what is worth retrying.
 
@@ -185,6 +185,7 @@ class HttpClient:
             expected: error statuses to return instead of raising (e.g. ``{404}`` to test
                 existence, ``{412}`` for Asana's expired sync token); 2xx and 304 always return.
             priority: rate-limiter priority; lower goes first (0: live work, 10: backfill).
+                By default the run's (``ratelimit.CALL_PRIORITY``, set by the service's queue).
 
         Returns:
             The response: 2xx or 304, or a status in ``expected``.
@@ -199,7 +200,8 @@ class HttpClient:
         """
         method = method.upper()
         safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        call = _Call(method, url, json, params, headers, safe, frozenset(expected or ()), priority)
+        rank = CALL_PRIORITY.get() if priority is None else priority
+        call = _Call(method, url, json, params, headers, safe, frozenset(expected or ()), rank)
         controller = retrying(
             self._policy, member=self.member, sleep=self._sleep, clock=self._clock
         )

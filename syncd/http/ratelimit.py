@@ -14,6 +14,7 @@ by priority (lower first: live webhook work before backfill), then in arrival or
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import heapq
 import itertools
@@ -216,6 +217,11 @@ def credential_key(*parts: str) -> str:
     digest = hashlib.sha256("\x00".join(parts).encode("utf-8"))
     return digest.hexdigest()[:16]
 
+
+CALL_PRIORITY: contextvars.ContextVar[int] = contextvars.ContextVar("call_priority", default=0)
+"""The limiter priority of the current run's requests: the service's queue sets 10 for polls
+and full reads, so a run triggered by a live edit (0) goes first on a shared credential."""
+LIVE_PRIORITY, BACKFILL_PRIORITY = 0, 10
 
 WAIT_OBSERVERS: list[Callable[[str, float], None]] = []
 """Called with (credential key, seconds) each time a request waited for its budget (metrics)."""

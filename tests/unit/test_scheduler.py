@@ -198,3 +198,38 @@ def test_a_crashing_run_is_logged_and_backs_off() -> None:
 
     calls = asyncio.run(body())
     assert 2 <= calls <= 6  # 0.02, then 0.04, 0.08, 0.16 s apart: backed off, not hammering
+
+
+def test_a_live_run_queues_its_requests_ahead_of_polls() -> None:
+    """Polls run with backfill priority on shared rate budgets; live runs with live priority."""
+    from syncd.http.ratelimit import BACKFILL_PRIORITY, CALL_PRIORITY, LIVE_PRIORITY
+
+    seen: list[int] = []
+
+    async def body() -> None:
+        loop = asyncio.get_running_loop()
+
+        ran = asyncio.Event()
+
+        async def run(group: str) -> bool:
+            seen.append(CALL_PRIORITY.get())
+            ran.set()
+            return False
+
+        scheduler = LocalScheduler(
+            run, interval=60.0, debounce=0.0, clock=loop.time, rng=random.Random(1)
+        )
+        scheduler.table.add("a", loop.time() - 10)  # due at once
+        scheduler.set_groups(["a"])
+        stop = asyncio.Event()
+        serving = asyncio.create_task(scheduler.serve(stop))
+        await asyncio.wait_for(ran.wait(), 5)  # the first poll, due at once
+        ran.clear()
+        scheduler.trigger("a")
+        await asyncio.wait_for(ran.wait(), 5)
+        stop.set()
+        await serving
+
+    asyncio.run(body())
+    assert seen == [BACKFILL_PRIORITY, LIVE_PRIORITY]
+    assert CALL_PRIORITY.get() == LIVE_PRIORITY  # the runs' setting stayed in their tasks
