@@ -17,6 +17,9 @@ LISTEN/NOTIFY, worker heartbeats) rather than a home-made scheduler:
   the jobs of workers silent for longer than the timeout (killed mid-run) back to the queue, so
   their groups are not blocked by a dead worker's lock for longer than that.
 
+- **Shared rate budgets**: each worker counts the live workers and paces itself at its share of
+  every credential's budget, so N workers on one Trello token together stay under its limit.
+
 Back-off of failing groups is per worker here (the worker that ran a failing group skips its
 next slots); a group failing on every worker backs off on each of them.
 """
@@ -34,7 +37,12 @@ import structlog
 from procrastinate import exceptions as pexc
 from procrastinate import jobs
 
-from syncd.http.ratelimit import BACKFILL_PRIORITY, CALL_PRIORITY, LIVE_PRIORITY
+from syncd.http.ratelimit import (
+    BACKFILL_PRIORITY,
+    CALL_PRIORITY,
+    LIVE_PRIORITY,
+    share_budgets,
+)
 from syncd.scheduler import RunGroup
 
 log = structlog.get_logger(__name__)
@@ -80,6 +88,7 @@ class SharedScheduler:
         self._failures: dict[str, int] = {}
         self._deferred: dict[str, int] = {}  # group -> last poll slot this worker deferred
         self._pending: set[asyncio.Task[None]] = set()
+        self.sharing = 1  # workers sharing the credentials' budgets, as last counted
 
     # -- the interface the service uses ---------------------------------------------------------
 
@@ -126,6 +135,7 @@ class SharedScheduler:
             helpers = [
                 asyncio.create_task(self._poll_loop(stop)),
                 asyncio.create_task(self._sweep_loop(stop)),
+                asyncio.create_task(self._budget_loop(stop)),
             ]
             await stop.wait()
             for helper in helpers:
@@ -213,6 +223,25 @@ class SharedScheduler:
                     # A run of the group is already waiting: end the dead one, which frees the
                     # group's lock for it.
                     await manager.finish_job(job, status=jobs.Status.FAILED, delete_job=False)
+
+    async def _budget_loop(self, stop: asyncio.Event) -> None:
+        """Keep this worker to its share of every credential's rate budget.
+
+        The vendors' limits are per credential, whoever spends them: with N live workers (a
+        heartbeat within the timeout), each paces itself at 1/N of each budget.
+        """
+        while not stop.is_set():
+            found = await self.app.connector.execute_query_one_async(
+                "SELECT count(*) AS n FROM procrastinate_workers"
+                " WHERE last_heartbeat > now() - make_interval(secs => %(timeout)s)",
+                timeout=self.heartbeat_timeout,
+            )
+            workers = max(int(found["n"]), 1)
+            if workers != self.sharing:
+                log.info("service.budget.shared", workers=workers)
+                self.sharing = workers
+                share_budgets(workers)
+            await asyncio.sleep(max(self.heartbeat_timeout / 3, 0.5))
 
     async def _ensure_schema(self) -> None:
         """Apply procrastinate's schema if the database has none yet.

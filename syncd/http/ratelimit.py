@@ -62,6 +62,7 @@ class RateLimiter:
         name: str = "",
     ) -> None:
         self.name = name  # the credential key: a hash, never the credential
+        self._full = (math.floor(rate), burst)  # the budget before any share (see share())
         self.limit = math.floor(rate)
         self.burst = self.limit if burst is None else min(burst, self.limit)
         if self.limit < 1 or per <= 0 or self.burst < 1:
@@ -99,6 +100,22 @@ class RateLimiter:
         except BaseException:
             self._withdraw(ticket)
             raise
+
+    def share(self, workers: int) -> None:
+        """Take ``1/workers`` of the budget: several processes spend one credential's budget.
+
+        Args:
+            workers: the processes sharing the credential now (at least 1).
+        """
+        full, burst = self._full
+        limit = max(1, full // max(workers, 1))
+        if limit == self.limit:
+            return
+        self.limit = limit
+        self.burst = limit if burst is None else max(1, min(burst, limit))
+        self._burst_window = self.per * self.burst / self.limit
+        self._grants = deque(self._grants, maxlen=self.limit)
+        self._wake_head()
 
     def _report_wait(self, seconds: float) -> None:
         if seconds > 0:
@@ -232,6 +249,14 @@ class LimiterRegistry:
 
     def __init__(self) -> None:
         self._limiters: dict[str, RateLimiter] = {}
+        self.workers = 1
+
+    def share(self, workers: int) -> None:
+        """Give every limiter ``1/workers`` of its credential's budget (see `RateLimiter.share`);
+        limiters made later get the same share."""
+        self.workers = max(workers, 1)
+        for limiter in self._limiters.values():
+            limiter.share(self.workers)
 
     def get(self, key: str, rate: float, per: float, burst: int | None = None) -> RateLimiter:
         """Return the limiter for this key, creating it with these limits the first time.
@@ -248,10 +273,16 @@ class LimiterRegistry:
         limiter = self._limiters.get(key)
         if limiter is None:
             limiter = self._limiters[key] = RateLimiter(rate, per, burst, name=key)
+            limiter.share(self.workers)
         return limiter
 
 
 _registry = LimiterRegistry()
+
+
+def share_budgets(workers: int) -> None:
+    """Several workers run on this machine's credentials: each process takes its share."""
+    _registry.share(workers)
 
 
 def limiter_for(key: str, rate: float, per: float, burst: int | None = None) -> RateLimiter:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from syncd.http.ratelimit import share_budgets
 from syncd.workers import SharedScheduler
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -53,8 +54,11 @@ def test_two_workers_never_run_a_group_twice_at_once(pg_url: str) -> None:
             first.trigger("a")
             second.trigger("a")
         await asyncio.sleep(3.5)
+        sharing = (first.sharing, second.sharing)
         stop.set()
         await asyncio.gather(*serving)
+        share_budgets(1)
+        assert sharing == (2, 2)  # each paces itself at half of every credential's budget
         burst = sum(1 for s in spans if s[0] == "a") - before
         assert burst <= 2 + 4  # one waiting run (+ one running), plus the polls of 3.5 s
 

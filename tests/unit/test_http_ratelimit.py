@@ -175,3 +175,19 @@ def test_waits_are_reported_by_credential_key() -> None:
     finally:
         ratelimit.WAIT_OBSERVERS.clear()
     assert seen == [("k3y", 1.0)]
+
+
+def test_a_budget_shared_by_workers_is_split_between_them() -> None:
+    """With N workers on a credential, each process takes 1/N of its budget, new limiters too."""
+    from syncd.http.ratelimit import LimiterRegistry
+
+    registry = LimiterRegistry()
+    token = registry.get("k", 100, 10.0)
+    registry.share(3)
+    assert token.limit == 33
+    later = registry.get("other", 300, 10.0, burst=50)
+    assert (later.limit, later.burst) == (100, 50)
+    registry.share(1)
+    assert (token.limit, later.limit) == (100, 300)
+    registry.share(500)
+    assert token.limit == 1  # never nothing
