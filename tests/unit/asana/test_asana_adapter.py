@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Awaitable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -21,6 +20,7 @@ from adapters.base import AdapterContext, CreateItem, UpdateItem, WebhookRequest
 from syncd.errors import MemberError, RecordError, RecordNotFound
 from syncd.http import RetryPolicy
 from syncd.model import Ref
+from tests.contract.adapter_suite import run
 
 T = TypeVar("T")
 API = "https://app.asana.com/api/1.0"
@@ -33,13 +33,6 @@ def _fresh_caches() -> Iterator[None]:
     forget_caches()
     yield
     forget_caches()
-
-
-def run(coro: Awaitable[T]) -> T:
-    async def go() -> T:
-        return await coro
-
-    return asyncio.run(go())
 
 
 class Sleeps:

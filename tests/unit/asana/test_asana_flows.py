@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Iterator
+from collections.abc import Iterator
 from typing import TypeVar
 
 import httpx
@@ -15,16 +15,10 @@ from adapters.asana.config import AsanaConnection, AsanaMember
 from adapters.asana.simulator import AsanaSimulator
 from adapters.base import AdapterContext, CreateItem, UpdateItem
 from syncd.errors import RecordError
+from tests.contract.adapter_suite import run
 
 T = TypeVar("T")
 TOKEN = "asana-flow-token"
-
-
-def run(coro: Awaitable[T]) -> T:
-    async def go() -> T:
-        return await coro
-
-    return asyncio.run(go())
 
 
 @pytest.fixture(autouse=True)

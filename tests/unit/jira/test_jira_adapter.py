@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Awaitable, Iterator
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -21,19 +20,13 @@ from adapters.jira.site import forget_sites
 from syncd.errors import MemberError, RecordError
 from syncd.http import RetryPolicy
 from syncd.model import Ref
+from tests.contract.adapter_suite import run
 
 T = TypeVar("T")
 SITE = "https://acme.atlassian.net"
 DC = "https://jira.acme.example"
 API = f"{SITE}/rest/api/3"
 DC_API = f"{DC}/rest/api/2"
-
-
-def run(coro: Awaitable[T]) -> T:
-    async def go() -> T:
-        return await coro
-
-    return asyncio.run(go())
 
 
 @pytest.fixture(autouse=True)

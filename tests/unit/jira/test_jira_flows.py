@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -14,27 +12,11 @@ from adapters.base import AdapterContext, CreateItem
 from adapters.jira.adapter import JiraAdapter, forget_recent_writes
 from adapters.jira.config import JiraConnection, JiraMember
 from adapters.jira.simulator import JiraSimulator, ManualClock
-from adapters.jira.site import forget_sites
 from syncd.model import Ref
+from tests.contract.adapter_suite import run
 
 T = TypeVar("T")
 TOKEN = "flow-token-1"
-
-
-def run(coro: Awaitable[T]) -> T:
-    async def go() -> T:
-        return await coro
-
-    return asyncio.run(go())
-
-
-@pytest.fixture(autouse=True)
-def _fresh() -> Iterator[None]:
-    forget_sites()
-    forget_recent_writes()
-    yield
-    forget_sites()
-    forget_recent_writes()
 
 
 def make(flavor: str = "cloud", **sim_options: Any) -> tuple[JiraSimulator, JiraAdapter]:

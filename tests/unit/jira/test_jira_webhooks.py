@@ -3,9 +3,7 @@ webhooks API (``/rest/webhooks/1.0/webhook``), Cloud and Data Center, and their 
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -16,11 +14,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adapters.base import AdapterContext, WebhookAdmin, WebhookInfo, WebhookRequest
-from adapters.jira.adapter import ISSUE_EVENTS, VERSION_EVENTS, JiraAdapter, forget_recent_writes
+from adapters.jira.adapter import ISSUE_EVENTS, VERSION_EVENTS, JiraAdapter
 from adapters.jira.config import JiraConnection, JiraMember
 from adapters.jira.simulator import JiraSimulator
-from adapters.jira.site import forget_sites
 from syncd.errors import MemberError, RecordError
+from tests.contract.adapter_suite import run
 
 T = TypeVar("T")
 TOKEN = "hook-token-1"
@@ -30,22 +28,6 @@ ADMIN_API = "http://jira.test/rest/webhooks/1.0/webhook"
 FLAVORS = ["cloud", "dc"]
 
 Received = list[tuple[dict[str, str], bytes]]
-
-
-def run(coro: Awaitable[T]) -> T:
-    async def go() -> T:
-        return await coro
-
-    return asyncio.run(go())
-
-
-@pytest.fixture(autouse=True)
-def _fresh() -> Iterator[None]:
-    forget_sites()
-    forget_recent_writes()
-    yield
-    forget_sites()
-    forget_recent_writes()
 
 
 def receiver(received: Received) -> httpx.ASGITransport:

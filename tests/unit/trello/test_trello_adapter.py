@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Awaitable, Iterator
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -19,17 +18,11 @@ from adapters.base import AdapterContext, WebhookRequest
 from adapters.trello.adapter import TrelloAdapter, forget_caches
 from adapters.trello.config import TrelloConnection, TrelloMember
 from syncd.http import RateLimiter, RetryPolicy
+from tests.contract.adapter_suite import run
 
 T = TypeVar("T")
 API = "https://api.trello.com/1"
 BOARD = "5f1c0a2b3c4d5e6f7a8b9c0d"
-
-
-def run(coro: Awaitable[T]) -> T:
-    async def go() -> T:
-        return await coro
-
-    return asyncio.run(go())
 
 
 @pytest.fixture(autouse=True)
