@@ -320,7 +320,7 @@ def _set_predecessors(schedule: Schedule, element: Element, wanted: set[int]) ->
         if target in wanted and target not in have:
             have.add(target)  # kept with its own type and lag
         else:
-            _drop(link)
+            detach(link)
     for target in sorted(wanted - have):
         schedule.insert(element, _new_link(schedule, target), "Task")
 
@@ -346,16 +346,12 @@ def _set_milestone(schedule: Schedule, uid: int, milestone: Ref | None) -> None:
             continue
         for link in list(children(node.element, "PredecessorLink")):
             if int_of(link, "PredecessorUID") == uid and link_type(link) == FINISH_TO_START:
-                _drop(link)
+                detach(link)
     if target is None:
         return
     element = schedule.nodes[target].element
     if uid not in predecessors(element):
         schedule.insert(element, _new_link(schedule, uid), "Task")
-
-
-def _drop(element: Element) -> None:
-    detach(element)
 
 
 # --- people --------------------------------------------------------------------------------------
@@ -367,7 +363,7 @@ def set_assignee(site: Site, uid: int, email: str | None) -> None:
     work = work_assignment(schedule, uid)
     if email is None:
         while work is not None:
-            _drop(work)
+            detach(work)
             schedule.relink()
             work = work_assignment(schedule, uid)
         return

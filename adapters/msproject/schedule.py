@@ -265,8 +265,7 @@ class Schedule:
         if last is None:
             parent.append(element)
             return
-        last.addnext(element)
-        element.tail, last.tail = last.tail, _gap(parent, last)
+        xmldoc.insert_after(last, element)
         xmldoc.indent_like(element, last, depth)
 
     def place_task(self, element: Element, parent: int | None, after: int | None) -> None:
@@ -283,8 +282,7 @@ class Schedule:
             self.reindex()
             self.renumber()
             return
-        anchor.addnext(element)
-        element.tail, anchor.tail = anchor.tail, _gap(tasks, anchor)
+        xmldoc.insert_after(anchor, element)
         xmldoc.indent_like(element, anchor, 2)
         self._index_new(element, parent, self.order.index(after) + 1)  # type: ignore[arg-type]
 
@@ -364,16 +362,13 @@ class Schedule:
         for element in elements:
             old = int_of(element, "OutlineLevel", 1) or 1
             self.doc.set_text(element, "OutlineLevel", str(old + shift), "Task")
-        tasks = self.doc.section("Tasks")
-        assert tasks is not None
         for element in elements:
             xmldoc.detach(element)
         self.reindex()
         anchor = self.subtree_end(parent) if parent is not None else self.order[-1]
         target = self.nodes[anchor].element
         for element in elements:
-            target.addnext(element)
-            element.tail, target.tail = target.tail, _gap(tasks, target)
+            xmldoc.insert_after(target, element)
             target = element
         self.reindex()
         self.renumber()
@@ -439,13 +434,6 @@ def _sibling(parent: Element, element: Element) -> Element | None:
         if other is not element and isinstance(other.tag, str):
             return other
     return None
-
-
-def _gap(parent: Element, anchor: Element) -> str | None:
-    first = parent.text
-    if first is not None and first.strip() == "":
-        return first
-    return anchor.tail
 
 
 __all__ = ["NO_RESOURCE", "TEXT_FIELD_IDS", "Node", "Schedule"]

@@ -182,15 +182,21 @@ def insert_ordered(parent: Element, element: Element, order: Sequence[str]) -> N
         if indent is not None:
             parent.text = indent
         return
+    insert_after(anchor, element)
+
+
+def insert_after(anchor: Element, element: Element) -> None:
+    """Put ``element`` right after ``anchor``, each keeping the layout of the run of siblings.
+
+    The new element takes the anchor's tail (the white space before the next sibling, or
+    before the parent's end tag); the anchor gets the gap between siblings.
+    """
+    parent = anchor.getparent()
     anchor.addnext(element)
-    # addnext moves the anchor's tail to the new element; restore the anchor's own layout.
-    element.tail, anchor.tail = anchor.tail, _gap(anchor, parent)
-
-
-def _gap(anchor: Element, parent: Element) -> str | None:
-    """The white space that separates siblings inside ``parent``."""
-    first = parent.text
-    return first if first is not None and first.strip() == "" else anchor.tail
+    tail = anchor.tail
+    first = parent.text if parent is not None else None
+    element.tail = tail
+    anchor.tail = first if first is not None and first.strip() == "" else tail
 
 
 def _closing(parent: Element) -> str | None:
