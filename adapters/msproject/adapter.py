@@ -351,13 +351,13 @@ class MSProjectAdapter:
         return await asyncio.to_thread(self.file.read)
 
     def _parse(self, snapshot: Snapshot) -> mapping.Site:
-        doc = xmldoc.parse(snapshot.data, self.file.name, max_bytes=self.settings.max_bytes)
-        doc_site = self._site_for(Schedule(doc, self.settings.uid_field))
-        self._snapshot, self._site = snapshot, doc_site
-        return doc_site
+        """Read a version of the file; writes start from it."""
+        self._snapshot = snapshot
+        return self._restore(snapshot.data)
 
     def _restore(self, data: bytes) -> mapping.Site:
-        doc = xmldoc.parse(data, self.file.name, max_bytes=self.settings.max_bytes * 2)
+        """Parse ``data`` as the document edits go to (the file's version, or a batch's start)."""
+        doc = xmldoc.parse(data, self.file.name, max_bytes=self.settings.max_bytes)
         self._site = self._site_for(Schedule(doc, self.settings.uid_field))
         return self._site
 
