@@ -11,6 +11,7 @@ Status moves the card to the first list mapped to it; archive is ``closed: true`
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -46,6 +47,7 @@ from adapters.trello.mapping import (
     CardRead,
     Site,
     card_body,
+    custom_items,
     number_item,
     read_card,
 )
@@ -113,6 +115,7 @@ class TrelloAdapter(HttpMember):
         self._board: Board | None = None
         self._cards: dict[str, dict[str, Any]] = {}  # id -> the card as last seen
         self._milestones: dict[str, str] = {}  # casefolded name -> card id
+        self._label_lock = asyncio.Lock()  # one POST /labels per missing label
         zone = member.timezone
         self._zone = zoneinfo.ZoneInfo(zone) if zone else context.timezone
 
@@ -191,8 +194,42 @@ class TrelloAdapter(HttpMember):
                 break
             params["before"] = min(str(a["id"]) for a in page)
         cards = await self._read_cards(list(dict.fromkeys(touched)))
+        if any(i not in board.labels for c in cards for i in c.get("idLabels") or []):
+            # A label made on the board since it was cached (a person's new label): read the
+            # board again, or the card would read as not carrying it.
+            board = await self._ready(fresh=True)
+        if self._names_unknown_milestone(board, cards):
+            await self._load_milestones(board)
         errors: list[RecordError] = []
         return Observation(self._observe(board, cards, errors), head, False, errors)
+
+    def _names_unknown_milestone(self, board: Board, cards: list[dict[str, Any]]) -> bool:
+        """Whether a card's milestone field names a milestone this process has not seen: the
+        milestone cards are read by a full listing, and an incremental read holds only the
+        cards that changed."""
+        field = self._site(board).milestone_field
+        if field is None:
+            return False
+        for card in cards:
+            named = str(custom_items(card).get(field) or "").strip().casefold()
+            if named and named not in self._milestones:
+                return True
+        return False
+
+    async def _load_milestones(self, board: Board) -> None:
+        """The board's milestone cards (names and labels only), 1,000 a page."""
+        label = self._site(board).milestone_label
+        params: dict[str, Any] = {"fields": "name,idLabels", "limit": PAGE}
+        while True:
+            page = await self.client.get(f"/boards/{board.id}/cards/open", params)
+            if not isinstance(page, list):
+                raise MemberError("cards: malformed page")
+            for card in page:
+                if isinstance(card, dict) and label in (card.get("idLabels") or []):
+                    self._milestones[str(card.get("name", "")).strip().casefold()] = str(card["id"])
+            if len(page) < PAGE:
+                return
+            params["before"] = min(str(c["id"]) for c in page)
 
     async def _read_cards(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         """Cards by id, 10 per batch call; deleted ones left out, archived ones too."""
@@ -494,11 +531,16 @@ class TrelloAdapter(HttpMember):
         for name in sorted(wanted):
             found = next((i for i, n in board.labels.items() if n == name), None)
             if found is None:
-                # The API requires a colour; one quiet colour for every label syncd adds.
-                body = {"name": name, "color": LABEL_COLOR, "idBoard": board.id}
-                made = await self.client.send("POST", "/labels", body)
-                found = str(made["id"])
-                board.labels[found] = name
+                # Writes run concurrently: without the lock, each of several new milestones
+                # would add its own "Milestone" label, and only one of them marks milestones.
+                async with self._label_lock:
+                    found = next((i for i, n in board.labels.items() if n == name), None)
+                    if found is None:
+                        # The API requires a colour; one quiet colour for every label syncd adds.
+                        body = {"name": name, "color": LABEL_COLOR, "idBoard": board.id}
+                        made = await self.client.send("POST", "/labels", body)
+                        found = str(made["id"])
+                        board.labels[found] = name
             ids.append(found)
         return ids
 

@@ -102,14 +102,18 @@ def _values(site: Site, kind: Kind, card: Mapping[str, Any], labels: list[str]) 
     assignee = _assignee(site, card)
     if assignee is not _UNKNOWN:
         values["assignee"] = assignee
-    items = _items(card)
+    items = custom_items(card)
     for name, field_id in site.custom.items():
         if name in NUMBER_FIELDS:
             values[name] = _number(name, items.get(field_id))
     if site.milestone_field is not None:
         named = str(items.get(site.milestone_field) or "").strip().casefold()
-        target = site.milestones.get(named) if named else None
-        values["milestone"] = Ref(uid=target) if target else None
+        if not named:
+            values["milestone"] = None
+        elif named in site.milestones:
+            values["milestone"] = Ref(uid=site.milestones[named])
+        # else: a name no milestone card carries (a typo, or a card not read yet) says nothing
+        # about the task's milestone; reading it as None would clear it in every other tool.
     return values
 
 
@@ -135,7 +139,7 @@ def read_status(site: Site, card: Mapping[str, Any]) -> TaskStatus:
     return "done" if card.get("dueComplete") else "todo"
 
 
-def _items(card: Mapping[str, Any]) -> dict[str, Any]:
+def custom_items(card: Mapping[str, Any]) -> dict[str, Any]:
     """custom field id -> its value (number as text, or text)."""
     found: dict[str, Any] = {}
     for item in card.get("customFieldItems") or []:

@@ -18,6 +18,7 @@ from adapters.base import AdapterContext, WebhookRequest
 from adapters.trello.adapter import TrelloAdapter, forget_caches
 from adapters.trello.config import TrelloConnection, TrelloMember
 from syncd.http import RateLimiter, RetryPolicy
+from syncd.model import Ref
 from tests.contract.adapter_suite import run
 
 T = TypeVar("T")
@@ -269,3 +270,86 @@ def test_webhooks_are_verified_with_the_app_secret_and_callback_url() -> None:
     assert member.webhook(WebhookRequest(good, body)) == ["c7"]
     assert member.webhook(WebhookRequest({"X-Trello-Webhook": "AAAA"}, body)) is None
     assert member.webhook(WebhookRequest({}, body)) is None
+
+
+def _milestone_board(router: respx.Router) -> None:
+    router.get(f"{API}/boards/{BOARD}").respond(
+        json={
+            "id": BOARD,
+            "name": "Web",
+            "lists": [{"id": "l1", "name": "To do"}],
+            "labels": [{"id": "lab-m", "name": "Milestone"}],
+            "customFields": [{"id": "cf-m", "name": "Milestone", "type": "text"}],
+        }
+    )
+    action = [{"id": f"{1:024x}", "data": {"card": {"id": "t1"}}}]
+    router.get(f"{API}/boards/{BOARD}/actions").respond(json=action)
+
+
+def _task_naming(milestone: str) -> dict[str, Any]:
+    item = {"idCustomField": "cf-m", "value": {"text": milestone}}
+    return card("t1", "Build the CMS", customFieldItems=[item])
+
+
+def test_an_incremental_read_resolves_a_milestone_it_has_not_seen() -> None:
+    """A fresh process reading only the changed task still finds the milestone the task's
+    field names (one light listing of the board), instead of reading the task as having none,
+    which would clear its milestone in every other tool."""
+    with respx.mock() as router:
+        _milestone_board(router)
+        router.get(f"{API}/batch").respond(json=[{"200": _task_naming("Launch")}])
+        listing = router.get(f"{API}/boards/{BOARD}/cards/open").respond(
+            json=[card("m1", "Launch", idLabels=["lab-m"]), card("t1", "Build the CMS")]
+        )
+        observation = run(adapter(milestone_field="Milestone").fetch("0" * 24))
+    (task,) = observation.records
+    assert task.values["milestone"] == Ref(uid="m1")
+    assert listing.call_count == 1
+    assert listing.calls[0].request.url.params["fields"] == "name,idLabels"
+
+
+def test_a_milestone_name_no_card_carries_says_nothing() -> None:
+    """A name that matches no milestone card (a typo) leaves the field out; an empty field is
+    no milestone."""
+    with respx.mock() as router:
+        _milestone_board(router)
+        router.get(f"{API}/batch").mock(
+            side_effect=[
+                httpx.Response(200, json=[{"200": _task_naming("Lunch")}]),
+                httpx.Response(200, json=[{"200": card("t1", "Build the CMS")}]),
+            ]
+        )
+        router.get(f"{API}/boards/{BOARD}/cards/open").respond(
+            json=[card("m1", "Launch", idLabels=["lab-m"])]
+        )
+        member = adapter(milestone_field="Milestone")
+        typo = run(member.fetch("0" * 24))
+        empty = run(member.fetch("0" * 24))
+    assert "milestone" not in typo.records[0].values
+    assert empty.records[0].values["milestone"] is None
+
+
+def test_a_label_made_since_the_board_was_read_is_seen_on_the_card() -> None:
+    """A person makes a new label and puts it on a card: the incremental read reads the board
+    again for it, instead of reading the card as not carrying it (its label change lost)."""
+    board = {
+        "id": BOARD,
+        "name": "Web",
+        "lists": [{"id": "l1", "name": "To do"}],
+        "labels": [{"id": "lab-m", "name": "Milestone"}],
+        "customFields": [],
+    }
+    later = {**board, "labels": [*board["labels"], {"id": "lab-legal", "name": "legal"}]}
+    with respx.mock() as router:
+        boards = router.get(f"{API}/boards/{BOARD}").mock(
+            side_effect=[httpx.Response(200, json=board), httpx.Response(200, json=later)]
+        )
+        action = [{"id": f"{1:024x}", "data": {"card": {"id": "t1"}}}]
+        router.get(f"{API}/boards/{BOARD}/actions").respond(json=action)
+        labelled = card("t1", "Cookie consent", idLabels=["lab-legal"])
+        router.get(f"{API}/batch").respond(json=[{"200": labelled}])
+        member = adapter()
+        run(member._ready())
+        observation = run(member.fetch("0" * 24))
+    assert observation.records[0].values["labels"] == frozenset({"legal"})
+    assert boards.call_count == 2
