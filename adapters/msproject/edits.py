@@ -72,7 +72,7 @@ def check_refs(site: Site, uid: int | None, kind: Kind, changes: Values) -> None
     if isinstance(milestone, Ref):
         _ref_uid(milestone, in_scope, "milestone", "milestone")
     for ref in changes.get("depends_on") or ():
-        target = _ref_uid(ref, in_scope, None, "depends_on")
+        target = _ref_uid(ref, in_scope, "task", "depends_on")
         if uid is not None and (target == uid or uid in _upstream(site.schedule, target)):
             raise RecordError(f"task {uid} depending on {target} would make a cycle")
 
@@ -315,8 +315,8 @@ def _set_predecessors(schedule: Schedule, element: Element, wanted: set[int]) ->
     have: set[int] = set()
     for link in list(children(element, "PredecessorLink")):
         target = int_of(link, "PredecessorUID")
-        if flag(link, "CrossProject") or target is None:
-            continue
+        if flag(link, "CrossProject") or target is None or target in schedule.milestones:
+            continue  # not syncd's to change (links from milestones are not read as depends_on)
         if target in wanted and target not in have:
             have.add(target)  # kept with its own type and lag
         else:

@@ -167,7 +167,11 @@ def _read_task(site: Site, uid: int, element: Element) -> Values:
         "estimate_hours": _hours(site, element),
         "parent": _parent(site, uid),
         "milestone": _milestone_of(site, uid),
-        "depends_on": frozenset(Ref(uid=str(p)) for p in predecessors(element)),
+        # A link from a milestone (the next phase starts after the gate) has no canonical
+        # form: depends_on names tasks. It stays in the plan, untouched by syncd's writes.
+        "depends_on": frozenset(
+            Ref(uid=str(p)) for p in predecessors(element) if p not in site.schedule.milestones
+        ),
     }
     if site.costs:
         values["planned_cost"] = amount(site, element, "Cost")

@@ -472,3 +472,25 @@ def test_an_outline_without_levels_is_read_from_the_outline_numbers(tmp_path: Pa
     records = listing(adapter_for(path))
     assert records["2"].values["parent"] == Ref(uid="1")
     assert records["1"].values["parent"] is None
+
+
+def test_a_link_from_a_milestone_is_no_dependency_and_is_kept(plan: Path) -> None:
+    """A link from a milestone into a task ("starts after the gate") has no canonical form:
+    it is not read as depends_on (other tools would try to link a task to a version or a
+    label), syncd's own dependency edits leave it in place, and depending on a milestone is
+    refused."""
+    text = plan.read_text(encoding="utf-8")
+    link = (
+        "<PredecessorLink><PredecessorUID>7</PredecessorUID><Type>1</Type>"
+        "<CrossProject>0</CrossProject><LinkLag>0</LinkLag><LagFormat>7</LagFormat>"
+        "</PredecessorLink>"
+    )
+    wireframes = text.index("<Name>Wireframes</Name>")
+    active = text.index("<Active>", wireframes)
+    plan.write_text(text[:active] + link + text[active:], encoding="utf-8")
+    assert listing(adapter_for(plan))["2"].values["depends_on"] == frozenset()
+    made = update(plan, "2", {"depends_on": frozenset()})
+    assert made.values["depends_on"] == frozenset()
+    assert link in plan.read_text(encoding="utf-8")
+    with pytest.raises(RecordError, match="depends_on: no task with UID 7"):
+        update(plan, "2", {"depends_on": frozenset({Ref(uid="7")})})
