@@ -59,7 +59,7 @@ from adapters.jira.site import CUSTOM_CANONICAL, Project, load_project
 from syncd.errors import AdapterError, MemberError, PayloadError, RecordError, RecordNotFound
 from syncd.http import RetryPolicy, credential_key
 from syncd.http.retry import SleepFn
-from syncd.model import Kind, Values
+from syncd.model import Kind, Ref, Values
 from syncd.redact import default_redactor
 
 log = structlog.get_logger("adapters.jira")
@@ -191,6 +191,8 @@ class JiraAdapter(HttpMember):
         project = await self._ready()
         unwritten: dict[str, str] = {}
         users = await self._resolve_users(changes, unwritten)
+        if "parent" in changes:
+            await self._check_hierarchy(external_id, changes["parent"], unwritten)
         fields = write_fields(self._site(project), _without(changes, unwritten), users)
         if fields:
             await self._call_record(self.client.edit_issue(external_id, {"fields": fields}))
@@ -682,6 +684,25 @@ class JiraAdapter(HttpMember):
         if found is None:
             raise RecordError(f"the project has no issue type {name!r}", member=self.name)
         return found
+
+    async def _check_hierarchy(
+        self, issue_id: str, parent: Ref | None, unwritten: dict[str, str]
+    ) -> None:
+        """A new parent must sit one level up Jira's hierarchy (epic > standard > sub-task),
+        and a sub-task keeps one: an edit cannot change an issue's type, so anything else is
+        refused by Jira (400) and reported here as the field the issue cannot take."""
+        level = await self._level(issue_id)
+        if parent is None:
+            if level < 0:
+                unwritten["parent"] = "a Jira sub-task always has a parent"
+            return
+        if await self._level(parent.uid) != level + 1:
+            kind = {1: "an epic", 0: "a standard issue", -1: "a sub-task"}.get(level, "this issue")
+            above = {0: "an epic", -1: "a standard issue"}.get(level, "nothing")
+            unwritten["parent"] = (
+                f"{kind} can only have {above} as its parent in Jira "
+                "(change the issue's type in Jira to move it there)"
+            )
 
     async def _level(self, issue_id: str) -> int:
         if issue_id not in self._levels:

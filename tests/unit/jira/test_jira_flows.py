@@ -144,6 +144,34 @@ def test_a_task_under_a_sub_task_is_created_without_its_parent_and_says_so() -> 
     assert "sub-task cannot have children" in unwritten["parent"]
 
 
+def test_a_parent_jiras_hierarchy_cannot_take_is_unwritten_not_a_400() -> None:
+    """A standard issue moved under another standard issue (Jira needs it to be a sub-task,
+    which an edit cannot make it), or a sub-task's parent removed, is reported as the one field
+    Jira cannot take, with the way out; the rest of the edit is made."""
+    _sim, adapter = make()
+
+    async def flow() -> tuple[Any, Any]:
+        phase = await adapter.create("task", {"title": "Build"}, uid="a")
+        task = await adapter.create("task", {"title": "Component library"}, uid="b")
+        sub = await adapter.create(
+            "task", {"title": "Pick", "parent": Ref(uid=phase.external_id)}, uid="c"
+        )
+        moved = await adapter.update(
+            "task",
+            task.external_id,
+            {"parent": Ref(uid=phase.external_id), "title": "Component library v2"},
+        )
+        orphan = await adapter.update("task", sub.external_id, {"parent": None})
+        return moved, orphan
+
+    moved, orphan = run(flow())
+    assert moved.values["title"] == "Component library v2"
+    assert moved.values["parent"] is None
+    assert "only have an epic as its parent" in moved.unwritten["parent"]
+    assert orphan.values["parent"] is not None
+    assert "always has a parent" in orphan.unwritten["parent"]
+
+
 def test_the_call_budgets_of_the_issue_are_met() -> None:
     """1000 creates in 20 bulk calls; a full read in pages + 3; a quiet poll in one search."""
     clock = ManualClock(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC))
