@@ -452,6 +452,62 @@ def history(
 
 
 @app.command()
+def report(
+    group: Annotated[
+        str | None, typer.Argument(help="The group (default: the only one).", show_default=False)
+    ] = None,
+    as_json: JsonOpt = False,
+    html_file: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write a self-contained HTML page to this file."),
+    ] = None,
+    config: ConfigOpt = None,
+    log_level: LogLevelOpt = "",
+    log_json: LogJsonOpt = None,
+) -> None:
+    """Project health: milestones at risk, budget against costs, cross-tool problems.
+
+    It reports what was last synced: it reads only the state store and calls no tool, so run
+    `syncd sync` first for an up-to-date picture.
+    """
+    from syncd.report import report_for, to_json
+    from syncd.reportterm import render_terminal
+
+    with _errors():
+        cfg = _setup(config, log_level, log_json)
+        name = _report_group(cfg, group)
+        with _store(cfg) as store:
+            result = report_for(cfg, store, name)
+    if html_file is not None:
+        from syncd.reporthtml import render_html
+
+        try:
+            html_file.write_text(render_html(result), encoding="utf-8")
+        except OSError as exc:
+            err.print(f"cannot write {html_file}: {exc.strerror or exc}", markup=False)
+            raise typer.Exit(2) from None
+    if as_json:
+        _print_json(to_json(result))
+    else:
+        render_terminal(result, out)
+    if html_file is not None:
+        (err if as_json else out).print(f"wrote {html_file}", markup=False, highlight=False)
+
+
+def _report_group(config: Config, wanted: str | None) -> str:
+    """The group to report on: the one named, else the config's only one."""
+    from syncd.errors import ConfigError
+
+    if wanted is not None:
+        config.group(wanted)  # an unknown name is a ConfigError that lists the known ones
+        return wanted
+    if len(config.groups) != 1:
+        known = ", ".join(config.groups) or "none"
+        raise ConfigError([f"name the group to report on (groups: {known})"])
+    return next(iter(config.groups))
+
+
+@app.command()
 def revert(
     run: Annotated[int, typer.Argument(help="The run whose changes to undo.")],
     config: ConfigOpt = None,
