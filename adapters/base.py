@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self, TypeAlias, runtime_checkable
 
@@ -356,11 +358,59 @@ AdapterFactory: TypeAlias = Callable[[Any, Any, AdapterContext], Adapter]
 
 
 @dataclass(frozen=True)
+class DemoPerson:
+    """One of the demo's cast: a person who has an account in every tool."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    """What ``syncd demo`` asks of each tool's stand-in: where to keep files, who works there,
+    and the day the demo runs (the plan is dated around it)."""
+
+    directory: Path
+    people: tuple[DemoPerson, ...]
+    today: dt.date
+    timezone: str
+    existing: tuple[str, ...] = ()  # titles of tasks the team already has in the tool
+
+
+@runtime_checkable
+class DemoSite(Protocol):
+    """A tool's local stand-in, running and seeded for ``syncd demo``.
+
+    ``connection`` and ``member`` are the keys of its config entries; ``people`` maps the cast's
+    emails to the tool's user ids (what the config's ``people:`` needs).
+    """
+
+    name: str  # what the tool is called, e.g. "Jira Cloud"
+    location: str  # where the user finds it: a URL or a file
+    connection: dict[str, Any]
+    member: dict[str, Any]
+    people: dict[str, str]
+
+    async def edit(self, title: str, changes: Mapping[str, Any]) -> list[str]:
+        """Change the record called ``title`` as a person would, in the tool itself (its REST
+        API or its file, never through the adapter), setting canonical ``changes``.
+
+        Returns:
+            What was done, in the tool's own words, one line per change.
+        """
+        ...
+
+
+DemoFactory: TypeAlias = Callable[[DemoSetup], AbstractAsyncContextManager[DemoSite]]
+
+
+@dataclass(frozen=True)
 class Plugin:
     """What an adapter package registers under the ``syncd.adapters`` entry-point group.
 
     ``connection`` and ``member`` are its config models; ``factory`` builds the adapter from a
     validated connection, a validated member and the context (it imports heavy modules lazily).
+    ``demo``, when given, starts the tool's stand-in for ``syncd demo`` (also lazily).
     """
 
     name: str
@@ -368,3 +418,4 @@ class Plugin:
     member: type[MemberSettings]
     factory: AdapterFactory
     description: str = ""
+    demo: DemoFactory | None = None

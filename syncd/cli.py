@@ -535,6 +535,40 @@ def revert(
         raise typer.Exit(1)
 
 
+@app.command()
+def demo(
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep",
+            help="Keep the tools running (until Ctrl-C) and the files, to go on playing.",
+        ),
+    ] = False,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Where to put the plan, config and state (default: a new temporary folder).",
+            show_default=False,
+        ),
+    ] = None,
+    log_level: LogLevelOpt = "",
+) -> None:
+    """See syncd work: simulated Jira, Asana and Trello and a Project plan, synced, edited by
+    four people (with one conflict), synced again, then the project report. Needs no account
+    and no network: everything runs on 127.0.0.1."""
+    from syncd.demo import run_demo
+    from syncd.logs import configure_logging
+    from syncd.redact import default_redactor
+
+    # The demo tells what happens itself; log lines would only interleave with it.
+    configure_logging(log_level or "error", False, default_redactor())
+    with _errors():
+        status = _run(run_demo(out, directory, keep=keep))
+    if status:
+        raise typer.Exit(status)
+
+
 def main() -> None:
     """The console script's entry point."""
     try:

@@ -12,10 +12,11 @@ simulator/     a local Asana for tests, benchmarks and the demo
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from adapters.asana.config import AsanaConnection, AsanaMember
-from adapters.base import Adapter, AdapterContext, Plugin
+from adapters.base import Adapter, AdapterContext, DemoSetup, DemoSite, Plugin
 
 
 def _factory(connection: Any, member: Any, context: AdapterContext) -> Adapter:
@@ -24,10 +25,17 @@ def _factory(connection: Any, member: Any, context: AdapterContext) -> Adapter:
     return AsanaAdapter(connection, member, context)
 
 
+def _demo(setup: DemoSetup) -> AbstractAsyncContextManager[DemoSite]:
+    from adapters.asana.simulator.demo import demo_site
+
+    return demo_site(setup)
+
+
 plugin = Plugin(
     name="asana",
     connection=AsanaConnection,
     member=AsanaMember,
     factory=_factory,
     description="Asana: a project's tasks, subtasks and milestones.",
+    demo=_demo,
 )

@@ -15,9 +15,10 @@ simulator/      a local Jira for tests, benchmarks and the demo
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from adapters.base import Adapter, AdapterContext, Plugin
+from adapters.base import Adapter, AdapterContext, DemoSetup, DemoSite, Plugin
 from adapters.jira.config import JiraConnection, JiraMember
 
 
@@ -27,10 +28,17 @@ def _factory(connection: Any, member: Any, context: AdapterContext) -> Adapter:
     return JiraAdapter(connection, member, context)
 
 
+def _demo(setup: DemoSetup) -> AbstractAsyncContextManager[DemoSite]:
+    from adapters.jira.simulator.demo import demo_site
+
+    return demo_site(setup)
+
+
 plugin = Plugin(
     name="jira",
     connection=JiraConnection,
     member=JiraMember,
     factory=_factory,
     description="Jira Cloud (REST v3) or Data Center (REST v2): issues, versions, links.",
+    demo=_demo,
 )

@@ -11,9 +11,10 @@ simulator/     a local Trello for tests, benchmarks and the demo
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from adapters.base import Adapter, AdapterContext, Plugin
+from adapters.base import Adapter, AdapterContext, DemoSetup, DemoSite, Plugin
 from adapters.trello.config import TrelloConnection, TrelloMember
 
 
@@ -23,10 +24,17 @@ def _factory(connection: Any, member: Any, context: AdapterContext) -> Adapter:
     return TrelloAdapter(connection, member, context)
 
 
+def _demo(setup: DemoSetup) -> AbstractAsyncContextManager[DemoSite]:
+    from adapters.trello.simulator.demo import demo_site
+
+    return demo_site(setup)
+
+
 plugin = Plugin(
     name="trello",
     connection=TrelloConnection,
     member=TrelloMember,
     factory=_factory,
     description="Trello: a board's cards (lists as statuses, labelled milestones).",
+    demo=_demo,
 )

@@ -3,15 +3,25 @@
 A website relaunch of 60 tasks under six phases, with five milestones, six people (resources
 with email addresses), hourly rates, fixed costs, a project budget, finish-to-start chains
 inside each phase and through the milestones, and start-to-start links with lag: what a project
-manager's plan looks like when ``syncd demo`` (issue 8) copies it next to the simulated Jira,
-Asana and Trello. It is our own data, generated here; every date is a working day of the
-standard calendar, every Duration is the working time between Start and Finish, and every
-Cost is the resources' rate times work plus the fixed cost, so Project opens it unchanged.
+manager's plan looks like when ``syncd demo`` copies it next to the simulated Jira, Asana and
+Trello. It is our own data, generated here; every date is a working day of the standard
+calendar, every Duration is the working time between Start and Finish, and every Cost is the
+resources' rate times work plus the fixed cost, so Project opens it unchanged.
+
+Every task of a phase leads into the phase's milestone (a finish-to-start link, as project
+managers draw deliverables into their gate), which is how a task's milestone reads in MSPDI.
+
+``sample_plan(start=..., status_date=...)`` dates the plan from any Monday and records the
+progress a project in flight would have on the status date: work that should be finished is
+done (but for one task, which runs late), the tasks under way are partly done, actual costs
+follow. The demo starts the plan some weeks before today so that its report has something to
+say.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from xml.sax.saxutils import escape
@@ -19,17 +29,11 @@ from xml.sax.saxutils import escape
 START = dt.date(2027, 3, 1)  # a Monday
 HOURS_PER_DAY = 8
 
-PEOPLE = [  # name, email, hourly rate (EUR)
-    ("Ana Lima", "ana@acme.example", 95),
-    ("Ben Okafor", "ben@acme.example", 80),
-    ("Chloé Martin", "chloe@acme.example", 85),
-    ("Dev Patel", "dev@acme.example", 90),
-    ("Eva Novak", "eva@acme.example", 70),
-    ("Femi Adeyemi", "femi@acme.example", 75),
-]
+# The hourly rates (EUR) of the cast's six people, in the order ``sample_plan`` is given them.
+RATES = (95, 80, 85, 90, 70, 75)
 
-# phase -> [(task, working days, person index or None, fixed cost EUR)], then the milestone
-# that closes the phase (if any).
+# phase -> [(task, working days, person (an index into RATES) or None, fixed cost EUR)], then
+# the milestone that closes the phase (if any).
 PHASES: list[tuple[str, list[tuple[str, int, int | None, int]], str | None]] = [
     (
         "Initiation",
@@ -135,6 +139,10 @@ OVERLAPS = [  # (successor, predecessor, lag in working days): start-to-start li
 ]
 
 
+LATE_TASK = "Usability test round 1"  # behind schedule on any status date after its finish
+LATE_PERCENT = 60
+
+
 @dataclass
 class _Row:
     uid: int
@@ -151,6 +159,8 @@ class _Row:
     summary: bool = False
     links: list[tuple[int, int, int]] = field(default_factory=list)  # (uid, type, lag tenths)
     cost: Decimal = Decimal(0)
+    percent: int = 0
+    actual: Decimal = Decimal(0)  # spent so far
 
 
 def _workdays(start: dt.date, days: int) -> tuple[dt.date, dt.date]:
@@ -173,9 +183,9 @@ def _next_workday(day: dt.date) -> dt.date:
     return day
 
 
-def _rows() -> list[_Row]:
+def _rows(start: dt.date) -> list[_Row]:
     rows: list[_Row] = []
-    uid, day = 1, START
+    uid, day = 1, start
     previous_milestone: int | None = None
     for number, (phase, tasks, milestone) in enumerate(PHASES, start=1):
         summary = _Row(uid, phase, 1, str(number), _at(day, 8), _at(day, 17), summary=True)
@@ -200,12 +210,13 @@ def _rows() -> list[_Row]:
                 row.links.append((previous, 1, 0))  # finish-to-start inside the phase
             elif previous_milestone is not None:
                 row.links.append((previous_milestone, 1, 0))
-            rate = PEOPLE[person][2] if person is not None else 0
+            rate = RATES[person] if person is not None else 0
             row.cost = Decimal(rate * row.work + fixed)
             rows.append(row)
             previous, uid, day = uid, uid + 1, _next_workday(last)
         end = rows[-1].finish
         if milestone is not None:
+            phase_tasks = range(summary.uid + 1, uid)
             rows.append(
                 _Row(
                     uid,
@@ -215,7 +226,7 @@ def _rows() -> list[_Row]:
                     end,
                     end,
                     milestone=True,
-                    links=[(uid - 1, 1, 0)],
+                    links=[(task, 1, 0) for task in phase_tasks],
                 )
             )
             previous, uid = uid, uid + 1
@@ -249,11 +260,67 @@ def _cost(value: Decimal | int) -> str:
     return str(int(Decimal(value) * 100))  # MSPDI amounts are hundredths
 
 
-def sample_plan() -> str:
-    """The sample plan's XML text (UTF-8, Project's own layout)."""
-    rows = _rows()
+def _progress(rows: list[_Row], status_date: dt.date) -> None:
+    """Percent complete as of the end of ``status_date``, by the working time elapsed; summary
+    tasks roll their children up weighted by duration, as Project does."""
+    end = _at(status_date, 17)
+    by_uid = {r.uid: r for r in rows}
+    for row in rows:
+        if row.summary:
+            continue
+        if row.milestone:  # reached when its date has passed and everything leading to it is done
+            reached = row.finish <= end and all(by_uid[u].percent == 100 for u, _, _ in row.links)
+            row.percent = 100 if reached else 0
+        elif row.finish <= end:
+            row.percent = LATE_PERCENT if row.name == LATE_TASK else 100
+        elif row.start < end:
+            elapsed = _working_hours(row.start, end)
+            row.percent = min(99, max(1, round(100 * elapsed / row.hours)))
+        # Spent in proportion to the work done, to the cent.
+        row.actual = (row.cost * row.percent / 100).quantize(Decimal("0.01"))
+    for row in rows:
+        if row.summary:
+            children = [r for r in rows if r.outline.startswith(f"{row.outline}.")]
+            hours = sum(r.hours for r in children) or 1
+            row.percent = round(sum(r.percent * r.hours for r in children) / hours)
+            row.actual = sum((r.actual for r in children), Decimal(0))
+
+
+def _working_hours(start: dt.datetime, end: dt.datetime) -> int:
+    """Whole working hours (8 a day, Monday to Friday) from a task's start to a day's end."""
+    day, hours = start.date(), 0
+    while day <= end.date():
+        if day.weekday() < 5:
+            hours += HOURS_PER_DAY
+        day += dt.timedelta(days=1)
+    return hours
+
+
+def sample_plan(
+    people: Sequence[tuple[str, str]], start: dt.date = START, status_date: dt.date | None = None
+) -> str:
+    """The sample plan's XML text (UTF-8, Project's own layout).
+
+    Args:
+        people: (name, email) of the six people who do the work, with ``RATES``' rates.
+        start: the project's first day (moved to the next working day if it is not one).
+        status_date: record the progress due by the end of this day (none when None).
+
+    Raises:
+        ValueError: not exactly six people.
+    """
+    if len(people) != len(RATES):
+        raise ValueError(f"the plan staffs {len(RATES)} people, not {len(people)}")
+    start = start if start.weekday() < 5 else _next_workday(start)
+    rows = _rows(start)
+    if status_date is not None:
+        _progress(rows, status_date)
     total = sum((r.cost for r in rows if r.summary), Decimal(0))
+    spent = sum((r.actual for r in rows if r.summary), Decimal(0))
+    hours = sum(r.hours for r in rows if r.summary)
+    done = sum(r.percent * r.hours for r in rows if r.summary)
     finish = rows[-1].finish
+    created = _at(start - dt.timedelta(days=14), 9)
     out = [
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
         '<Project xmlns="http://schemas.microsoft.com/project">',
@@ -261,11 +328,11 @@ def sample_plan() -> str:
         "\t<Name>website-relaunch.xml</Name>",
         "\t<Title>Website relaunch</Title>",
         "\t<Company>Acme</Company>",
-        "\t<Manager>Ana Lima</Manager>",
-        "\t<CreationDate>2027-02-15T09:00:00</CreationDate>",
-        "\t<LastSaved>2027-02-26T17:30:00</LastSaved>",
+        f"\t<Manager>{escape(people[0][0])}</Manager>",
+        f"\t<CreationDate>{_time(created)}</CreationDate>",
+        f"\t<LastSaved>{_time(created + dt.timedelta(days=11, hours=8))}</LastSaved>",
         "\t<ScheduleFromStart>1</ScheduleFromStart>",
-        f"\t<StartDate>{_time(_at(START, 8))}</StartDate>",
+        f"\t<StartDate>{_time(_at(start, 8))}</StartDate>",
         f"\t<FinishDate>{_time(finish)}</FinishDate>",
         "\t<FYStartDate>1</FYStartDate>",
         "\t<CriticalSlackLimit>0</CriticalSlackLimit>",
@@ -293,20 +360,23 @@ def sample_plan() -> str:
                 "Website relaunch",
                 0,
                 "0",
-                _at(START, 8),
+                _at(start, 8),
                 finish,
                 summary=True,
-                hours=sum(r.hours for r in rows if r.summary),
+                hours=hours,
                 cost=total,
                 work=sum(r.work for r in rows if r.summary),
-            )
+                percent=round(done / hours),
+                actual=spent,
+            ),
+            created,
         ),
     ]
     for row in rows:
-        out.extend(_task(row))
+        out.extend(_task(row, created))
     out.append("\t</Tasks>")
-    out.extend(_resources())
-    out.extend(_assignments(rows, finish))
+    out.extend(_resources(people))
+    out.extend(_assignments(rows, _at(start, 8), finish))
     out.append("</Project>")
     return "\n".join(out) + "\n"
 
@@ -340,7 +410,7 @@ def _calendar() -> list[str]:
     return out
 
 
-def _task(row: _Row) -> list[str]:
+def _task(row: _Row, created: dt.datetime) -> list[str]:
     t = "\t\t\t"
     out = [
         "\t\t<Task>",
@@ -349,7 +419,7 @@ def _task(row: _Row) -> list[str]:
         f"{t}<Name>{escape(row.name)}</Name>",
         f"{t}<Type>{0 if row.person is not None else 1}</Type>",
         f"{t}<IsNull>0</IsNull>",
-        f"{t}<CreateDate>2027-02-15T09:00:00</CreateDate>",
+        f"{t}<CreateDate>{_time(created)}</CreateDate>",
         f"{t}<WBS>{row.outline}</WBS>",
         f"{t}<OutlineNumber>{row.outline}</OutlineNumber>",
         f"{t}<OutlineLevel>{row.level}</OutlineLevel>",
@@ -364,9 +434,9 @@ def _task(row: _Row) -> list[str]:
         f"{t}<Summary>{int(row.summary)}</Summary>",
         f"{t}<FixedCost>{_cost(row.fixed)}</FixedCost>",
         f"{t}<FixedCostAccrual>3</FixedCostAccrual>",
-        f"{t}<PercentComplete>0</PercentComplete>",
+        f"{t}<PercentComplete>{row.percent}</PercentComplete>",
         f"{t}<Cost>{_cost(row.cost)}</Cost>",
-        f"{t}<ActualCost>0</ActualCost>",
+        f"{t}<ActualCost>{_cost(row.actual)}</ActualCost>",
         f"{t}<ConstraintType>0</ConstraintType>",
         f"{t}<CalendarUID>-1</CalendarUID>",
     ]
@@ -384,7 +454,7 @@ def _task(row: _Row) -> list[str]:
     return out
 
 
-def _resources() -> list[str]:
+def _resources(people: Sequence[tuple[str, str]]) -> list[str]:
     out = [
         "\t<Resources>",
         "\t\t<Resource>",
@@ -394,7 +464,7 @@ def _resources() -> list[str]:
         "\t\t\t<IsNull>0</IsNull>",
         "\t\t</Resource>",
     ]
-    for uid, (name, email, rate) in enumerate(PEOPLE, start=1):
+    for uid, ((name, email), rate) in enumerate(zip(people, RATES, strict=True), start=1):
         out += [
             "\t\t<Resource>",
             f"\t\t\t<UID>{uid}</UID>",
@@ -408,7 +478,7 @@ def _resources() -> list[str]:
             "\t\t\t<StandardRateFormat>2</StandardRateFormat>",
             "\t\t</Resource>",
         ]
-    budget = len(PEOPLE) + 1
+    budget = len(people) + 1
     out += [
         "\t\t<Resource>",
         f"\t\t\t<UID>{budget}</UID>",
@@ -424,13 +494,13 @@ def _resources() -> list[str]:
     return out
 
 
-def _assignments(rows: list[_Row], finish: dt.datetime) -> list[str]:
+def _assignments(rows: list[_Row], start: dt.datetime, finish: dt.datetime) -> list[str]:
     out = ["\t<Assignments>"]
     uid = 1
     for row in rows:
         if row.person is None or row.summary or row.milestone:
             continue
-        rate = PEOPLE[row.person][2]
+        rate = RATES[row.person]
         out += [
             "\t\t<Assignment>",
             f"\t\t\t<UID>{uid}</UID>",
@@ -448,10 +518,10 @@ def _assignments(rows: list[_Row], finish: dt.datetime) -> list[str]:
         "\t\t<Assignment>",
         f"\t\t\t<UID>{uid}</UID>",
         "\t\t\t<TaskUID>0</TaskUID>",
-        f"\t\t\t<ResourceUID>{len(PEOPLE) + 1}</ResourceUID>",
+        f"\t\t\t<ResourceUID>{len(RATES) + 1}</ResourceUID>",
         "\t\t\t<Cost>0</Cost>",
         f"\t\t\t<Finish>{_time(finish)}</Finish>",
-        f"\t\t\t<Start>{_time(_at(START, 8))}</Start>",
+        f"\t\t\t<Start>{_time(start)}</Start>",
         "\t\t\t<Units>1</Units>",
         "\t\t\t<Work>PT0H0M0S</Work>",
         f"\t\t\t<BudgetCost>{_cost(BUDGET)}</BudgetCost>",
