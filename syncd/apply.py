@@ -33,8 +33,8 @@ from adapters.base import (
 )
 from syncd.errors import AdapterError, MemberError, RecordError, Replan, SyncdError
 from syncd.model import FIELDS, Kind, Values, encode, encode_value, map_refs, references
-from syncd.plan import Action, Create, Delete, Plan, Update
-from syncd.state import Change, IntentAction, IntentStatus, RecordState
+from syncd.plan import Action, Create, Delete, Plan, Update, fingerprint
+from syncd.state import Change, IntentAction, IntentStatus, RecordState, Refusal
 
 log = structlog.get_logger("syncd.apply")
 _A = TypeVar("_A", Create, Update)
@@ -93,6 +93,9 @@ class ApplyResult:
     failures: list[Failure] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     unlinked: set[tuple[str, str]] = field(default_factory=set)  # (uid, member) deleted there
+    # Values members refused, and refusals a write cleared, by (uid, member, field).
+    refused: dict[tuple[str, str, str], Refusal] = field(default_factory=dict)
+    cleared: set[tuple[str, str, str]] = field(default_factory=set)
     replan: set[str] = field(default_factory=set)  # members whose data changed under the run
 
     @property
@@ -289,7 +292,7 @@ def _created(ctx: _Context, action: Create, intent: int, sent: Values, observed:
     shadow = _inbound(ctx, member, observed)
     written = _canonical_sent(action.values, _written(sent, observed))
     _keep_sent_where_altered(shadow, written, action.uid, member)
-    _report_unwritten(ctx, action, observed)
+    _report_unwritten(ctx, action, observed, written)
     ctx.journal.complete_intent(
         intent,
         group=ctx.group,
@@ -365,7 +368,7 @@ def _updated(ctx: _Context, action: Update, intent: int, sent: Values, observed:
             shadow[name] = returned[name]
     written = _canonical_sent(action.changes, _written(sent, observed))
     _keep_sent_where_altered(shadow, written, action.uid, member)
-    _report_unwritten(ctx, action, observed)
+    _report_unwritten(ctx, action, observed, written)
     ctx.journal.complete_intent(
         intent,
         group=ctx.group,
@@ -485,12 +488,28 @@ def _written(sent: Values, observed: Observed) -> Values:
     return {name: value for name, value in sent.items() if name not in observed.unwritten}
 
 
-def _report_unwritten(ctx: _Context, action: Create | Update, observed: Observed) -> None:
-    """Record the fields a system refused: the shadow keeps what it holds, so the next run
-    sees no edit of its own there and writes the group's value again (level-triggered)."""
+def _report_unwritten(
+    ctx: _Context, action: Create | Update, observed: Observed, written: Values
+) -> None:
+    """Remember the values a system refused to hold. The shadow keeps what it holds, so the
+    refusal is never taken for its own edit (nothing is cleared elsewhere); the planner does
+    not send the same value there again until a full read of it (``plan._refused``), so a
+    value a tool cannot represent does not fail every run. A field written clears its
+    earlier refusal."""
+    planned = action.values if isinstance(action, Create) else action.changes
+    for name in written:
+        ctx.result.cleared.add((action.uid, action.member, name))
     for name, why in sorted(observed.unwritten.items()):
-        error = RecordError(f"{name}: {why}", member=action.member)
-        _fail(ctx, action, error)
+        value = fingerprint(action.kind, name, planned.get(name))
+        ctx.result.refused[(action.uid, action.member, name)] = Refusal(value, why)
+        log.warning(
+            "sync.write.refused",
+            member=action.member,
+            action=_verb(action),
+            uid=action.uid,
+            field=name,
+            reason=why,
+        )
 
 
 def _keep_sent_where_altered(shadow: Values, sent: Values, uid: str, member: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -160,6 +161,14 @@ def print_reports(console: Console, reports: Sequence[RunReport]) -> None:
                 f"{failure.error}",
                 highlight=False,
             )
+        refused = Counter((m, f, r.reason) for (_, m, f), r in report.result.refused.items())
+        for (member, name, reason), count in sorted(refused.items()):
+            records = "1 record" if count == 1 else f"{count} records"
+            console.print(
+                f"[yellow]refused[/] {member} {name} ({records}): {reason}; not sent again "
+                "until a full read of it",
+                highlight=False,
+            )
         for member, error in report.member_errors.items():
             console.print(f"[red]{member} could not be read[/]: {error}", highlight=False)
 
@@ -184,6 +193,10 @@ def group_status(config: Config, store: Store, group: str) -> dict[str, Any]:
         },
         "open_conflicts": len(store.conflicts(group, open_only=True)),
         "quarantined": [f"{uid}.{field}" for uid, field in store.quarantined(group)],
+        "refused": [
+            {"uid": uid, "member": member, "field": name, "reason": refusal.reason}
+            for (uid, member, name), refusal in sorted(store.refusals(group).items())
+        ],
     }
 
 
@@ -213,6 +226,13 @@ def print_status(console: Console, rows: Sequence[dict[str, Any]]) -> None:
         for q in row["quarantined"]:
             console.print(
                 f"    [yellow]quarantined[/] {q}: flipping back and forth; no writes",
+                highlight=False,
+            )
+        refused = Counter((r["member"], r["field"], r["reason"]) for r in row["refused"])
+        for (member, name, reason), count in sorted(refused.items()):
+            records = "1 record" if count == 1 else f"{count} records"
+            console.print(
+                f"    [yellow]{member} cannot hold[/] {name} ({records}): {reason}",
                 highlight=False,
             )
 

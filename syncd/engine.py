@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -37,6 +38,7 @@ from syncd.state import (
     FieldTrail,
     GroupState,
     RecordState,
+    Refusal,
     RunStatus,
 )
 
@@ -67,6 +69,13 @@ class StateStore(Journal, Protocol):
 
     def forget_records(self, group: str, uids: Iterable[str]) -> int: ...
 
+    def save_refusals(
+        self,
+        group: str,
+        refused: Mapping[tuple[str, str, str], Refusal],
+        cleared: Iterable[tuple[str, str, str]] = ...,
+    ) -> None: ...
+
 
 @dataclass
 class RunReport:
@@ -93,6 +102,7 @@ class RunReport:
             "updated": dict(result.updated),
             "deleted": dict(result.deleted),
             "failures": len(result.failures),
+            "refused": dict(Counter(member for _, member, _ in result.refused)),
             "conflicts": len(self.plan.conflicts),
             "linked": self.plan.links_made,
             "member_errors": self.member_errors,
@@ -177,6 +187,8 @@ async def _sync_once(
             report.plan, adapters, store, run_id=run_id, records=records, concurrency=concurrency
         )
         store.record_changes(group, run_id, report.result.changes)
+        if report.result.refused or report.result.cleared:
+            store.save_refusals(group, report.result.refused, report.result.cleared)
         store.forget_records(group, _gone_everywhere(report.plan, report.result, adapters))
         store.finish_run(run_id, report.status, report.summary())
         log.info("sync.run.finished", status=report.status, writes=report.result.writes)

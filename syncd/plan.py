@@ -180,6 +180,8 @@ class _Planner(Matching, Deleting):
             for member in rec.links:
                 held = self._held(rec, member, name, current)
                 if held is not _MISSING and held != target:
+                    if self._refused(uid, kind, member, name, target):
+                        continue
                     writes[member][name] = target
                     before[member][name] = held
         for name, values in current.items():
@@ -301,6 +303,16 @@ class _Planner(Matching, Deleting):
             )
             return True
         return False
+
+    def _refused(self, uid: str, kind: Kind, member: str, name: str, target: Any) -> bool:
+        """Whether the member already refused this very value: it is not sent again, but on a
+        full read of the member (its cause may be gone: a user added, a workflow changed)."""
+        refusal = self.state.refusals.get((uid, member, name))
+        if refusal is None or refusal.fingerprint != fingerprint(kind, name, target):
+            return False
+        view = self.members.get(member)
+        observation = view.observation if view is not None else None
+        return observation is None or not observation.complete
 
     def _plan_writes(
         self, rec: RecordState, writes: dict[str, Values], before: dict[str, Values]

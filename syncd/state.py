@@ -84,6 +84,20 @@ class FieldTrail:
     quarantined: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A value a member refused to hold (``Observed.unwritten``): Asana's start date on the
+    due date, an existing Jira issue under another task. The planner does not send the same
+    value to the same member again until a full read (the cause may have been fixed there);
+    the member's other fields, and the other members, sync as usual.
+
+    ``fingerprint`` is the refused canonical value's (``syncd.plan.fingerprint``).
+    """
+
+    fingerprint: str
+    reason: str
+
+
 @dataclass(slots=True)
 class GroupState:
     """Everything the planner needs to know about a group from the store."""
@@ -93,6 +107,8 @@ class GroupState:
     cursors: dict[str, CursorState] = field(default_factory=dict)
     pending: list[Intent] = field(default_factory=list)
     trails: dict[tuple[str, str], FieldTrail] = field(default_factory=dict)  # (uid, field)
+    # (uid, member, field)
+    refusals: dict[tuple[str, str, str], Refusal] = field(default_factory=dict)
     run_seq: int = 0  # how many runs of this group were recorded
 
     def linked(self, member: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from syncd.state import Change, Conflict
+from syncd.state import Change, Conflict, Refusal
 from syncd.store import rows
 from syncd.store import schema as t
 from syncd.store.base import StoreBase
@@ -180,6 +180,15 @@ class HistorySide(StoreBase):
         query = sa.select(f.uid, f.field).where(f.group == group, f.quarantined == sa.true())
         with self._read() as conn:
             return sorted((uid, field) for uid, field in conn.execute(query))
+
+    def refusals(self, group: str) -> dict[tuple[str, str, str], Refusal]:
+        """The values members refused to hold, by (uid, member, field).
+
+        Raises:
+            StoreError: the database cannot be read.
+        """
+        with self._read() as conn:
+            return rows.load_refusals(conn, group)
 
     def release_quarantine(self, group: str, uid: str, field: str) -> bool:
         """Let a quarantined field sync again, with a fresh trail.

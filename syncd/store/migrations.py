@@ -199,6 +199,26 @@ def _v2_field_trails(conn: Connection) -> None:
     sa.Index("ix_changes_run_id", changes.c.run_id).create(conn)
 
 
+def _v3_refusals(conn: Connection) -> None:
+    md = sa.MetaData(naming_convention=_CONVENTION)
+    sa.Table("records", md, autoload_with=conn)
+    sa.Table(
+        "refusals",
+        md,
+        _str("group"),
+        _str("uid"),
+        _str("member"),
+        _str("field"),
+        _str("fingerprint"),
+        _text("reason"),
+        sa.Column("at", UTCDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("group", "uid", "member", "field"),
+        sa.ForeignKeyConstraint(
+            ["group", "uid"], ["records.group", "records.uid"], ondelete="CASCADE"
+        ),
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -206,6 +226,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _v1_core_tables,
     ),
     Migration(2, "field_trails for the oscillation guard; history indexes", _v2_field_trails),
+    Migration(3, "refusals: values a member refused to hold", _v3_refusals),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -22,6 +22,7 @@ from syncd.state import (
     Intent,
     LinkState,
     RecordState,
+    Refusal,
 )
 from syncd.store import schema as t
 from syncd.store.codec import dump_json, dump_trail, load_json, load_trail
@@ -210,6 +211,16 @@ def load_trails(conn: Connection, group: str) -> dict[tuple[str, str], FieldTrai
     return {
         (uid, field): FieldTrail(load_trail(trail), bool(quarantined))
         for uid, field, trail, quarantined in conn.execute(query)
+    }
+
+
+def load_refusals(conn: Connection, group: str) -> dict[tuple[str, str, str], Refusal]:
+    """The group's standing refusals by (uid, member, field)."""
+    c = t.refusals.c
+    query = sa.select(c.uid, c.member, c.field, c.fingerprint, c.reason).where(c.group == group)
+    return {
+        (uid, member, field): Refusal(fingerprint, reason)
+        for uid, member, field, fingerprint, reason in conn.execute(query)
     }
 
 

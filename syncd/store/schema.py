@@ -163,5 +163,19 @@ field_trails = sa.Table(  # migration 2
     sa.Index(None, "group", "quarantined"),
 )
 
+refusals = sa.Table(  # migration 3
+    "refusals",
+    metadata,
+    group_column(),
+    sa.Column("uid", sa.String, nullable=False),
+    sa.Column("member", sa.String, nullable=False),
+    sa.Column("field", sa.String, nullable=False),
+    sa.Column("fingerprint", sa.String, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("group", "uid", "member", "field"),
+    sa.ForeignKeyConstraint(["group", "uid"], ["records.group", "records.uid"], ondelete="CASCADE"),
+)
+
 SYNCD_TABLES = frozenset(metadata.tables)
 """Every table the store owns (a database holding some of them but no version is not ours)."""

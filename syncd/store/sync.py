@@ -21,6 +21,7 @@ from syncd.state import (
     FieldTrail,
     GroupState,
     RecordState,
+    Refusal,
 )
 from syncd.store import rows
 from syncd.store import schema as t
@@ -73,6 +74,7 @@ class SyncSide(StoreBase):
                     cursors=rows.load_cursors(conn, group),
                     pending=rows.load_pending(conn, group),
                     trails=rows.load_trails(conn, group),
+                    refusals=rows.load_refusals(conn, group),
                     run_seq=_last_seq(conn, group),
                 )
         except ValueError as err:
@@ -193,6 +195,57 @@ class SyncSide(StoreBase):
                 if wanted is not None and uid not in uids:
                     return taken(group, (member, external_id), uid, wanted)
         return StoreError(f"group {group!r}: the observed state was not saved: {err}")
+
+    def save_refusals(
+        self,
+        group: str,
+        refused: Mapping[tuple[str, str, str], Refusal],
+        cleared: Iterable[tuple[str, str, str]] = (),
+    ) -> None:
+        """Remember the values members refused, and forget those written since, in one
+        transaction; both keyed by (uid, member, field). A refusal of a record that is no
+        longer stored is dropped.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        c = t.refusals.c
+        now = utcnow()
+        forget = [{"g": group, "u": u, "m": m, "f": f} for u, m, f in {*cleared, *refused}]
+        delete = sa.delete(t.refusals).where(
+            c.group == sa.bindparam("g"),
+            c.uid == sa.bindparam("u"),
+            c.member == sa.bindparam("m"),
+            c.field == sa.bindparam("f"),
+        )
+        with self._write() as conn:
+            if forget:
+                conn.execute(delete, forget)
+            stored = (
+                {
+                    u
+                    for (u,) in conn.execute(
+                        sa.select(t.records.c.uid).where(t.records.c.group == group)
+                    )
+                }
+                if refused
+                else set()
+            )
+            new_rows = [
+                {
+                    "group": group,
+                    "uid": uid,
+                    "member": member,
+                    "field": name,
+                    "fingerprint": refusal.fingerprint,
+                    "reason": refusal.reason,
+                    "at": now,
+                }
+                for (uid, member, name), refusal in refused.items()
+                if uid in stored
+            ]
+            if new_rows:
+                conn.execute(sa.insert(t.refusals), new_rows)
 
     def forget_records(self, group: str, uids: Iterable[str]) -> int:
         """Delete records with their links and trails, in one transaction.

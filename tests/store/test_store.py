@@ -16,6 +16,7 @@ from syncd.state import (
     FieldTrail,
     LinkState,
     RecordState,
+    Refusal,
 )
 from syncd.store import Store
 
@@ -69,6 +70,30 @@ def test_links_are_replaced_by_what_is_given(store: Store) -> None:
     state = store.load_group("g")
     assert sorted(state.records["r1"].links) == ["b", "c"]
     assert sorted(state.records["r2"].links) == ["a"]
+
+
+def test_refusals_are_remembered_replaced_cleared_and_go_with_their_record(
+    store: Store,
+) -> None:
+    """A refused value is saved per (uid, member, field) and replaced by a newer refusal; a
+    write clears it; a refusal of a record not stored is dropped; forgetting the record
+    forgets its refusals."""
+    store.commit_observed("g", [task("r1", {"asana": "1"}), task("r2", {"asana": "2"})], {})
+    start = ("r1", "asana", "start")
+    store.save_refusals(
+        "g",
+        {
+            start: Refusal("f1", "no start on the due date"),
+            ("ghost", "asana", "due"): Refusal("x", "y"),
+        },
+    )
+    assert store.load_group("g").refusals == {start: Refusal("f1", "no start on the due date")}
+    store.save_refusals("g", {start: Refusal("f2", "still no")})
+    assert store.refusals("g") == {start: Refusal("f2", "still no")}
+    store.save_refusals("g", {("r2", "asana", "parent"): Refusal("p", "hierarchy")}, [start])
+    assert store.refusals("g").keys() == {("r2", "asana", "parent")}
+    store.forget_records("g", ["r2"])
+    assert store.refusals("g") == {}
 
 
 def test_one_external_id_cannot_link_two_records(store: Store) -> None:

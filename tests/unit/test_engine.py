@@ -277,8 +277,13 @@ class _RefusesStatus(MemoryAdapter):
         return dataclasses.replace(observed, unwritten={"status": "no transition reaches it"})
 
 
-def test_field_a_member_refuses_is_reported_and_retried_not_reverted(rig: Rig) -> None:
-    """A field a system refused fails for that record; its old value never wins the group."""
+def test_a_value_a_member_refuses_is_remembered_not_failed_and_never_reverted(
+    rig: Rig,
+) -> None:
+    """A value a system cannot hold (a status no transition reaches) is recorded as that
+    member's refusal, not a failed run; its old value never wins the group; it is not sent
+    again on incremental runs, but is on a full read (its cause may be gone) and whenever the
+    group's value changes."""
     ext = rig.backends["m0"].put("task", {"title": "T", "status": "todo"})
     rig.sync()
     refusing = {
@@ -290,14 +295,28 @@ def test_field_a_member_refuses_is_reported_and_retried_not_reverted(rig: Rig) -
     rig.adapters = lambda: refusing  # type: ignore[method-assign]
     rig.backends["m0"].change(ext, {"status": "done", "title": "T2"})
     first = rig.sync()
-    assert [(f.member, f.error) for f in first.result.failures] == [
-        ("m1", "status: no transition reaches it")
+    assert first.status == "ok"
+    assert first.result.failures == []
+    assert [(k[1:], r.reason) for k, r in first.result.refused.items()] == [
+        (("m1", "status"), "no transition reaches it")
     ]
-    second = rig.sync()
-    assert [f.member for f in second.result.failures] == ["m1"]
+    assert first.summary()["refused"] == {"m1": 1}
+    (uid,) = rig.store.load_group("g").records
+    assert rig.store.load_group("g").refusals.keys() == {(uid, "m1", "status")}
+
+    quiet = rig.sync()
+    assert quiet.plan.updates == []  # not sent again
     statuses = {n: [r["status"] for r in rig.live(n).values()] for n in rig.names}
     assert statuses == {"m0": ["done"], "m1": ["todo"], "m2": ["done"]}
     assert [r["title"] for r in rig.live("m1").values()] == ["T2"]
+
+    retried = rig.sync(full=True)
+    assert [(u.member, set(u.changes)) for u in retried.plan.updates] == [("m1", {"status"})]
+
+    rig.backends["m2"].change(next(iter(rig.live("m2"))), {"status": "in_progress"})
+    moved = rig.sync()  # a new value for the group: sent (and refused) again
+    assert {u.member for u in moved.plan.updates} == {"m0", "m1"}
     _RefusesStatus.refuse = False
-    rig.sync()
+    rig.sync(full=True)
     assert rig.divergences() == []
+    assert rig.store.load_group("g").refusals == {}
