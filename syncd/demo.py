@@ -219,7 +219,7 @@ async def _story(demo: Demo) -> int:
     with _store(config) as store:
         out.rule("1. First sync: match what each tool already has, create the rest")
         first = await demo.sync(config, store)
-        failed += bool(first.member_errors)
+        failed += first.status != "ok"
         _print_first(out, store, first)
         synced = {
             r.base["title"]: r.base
@@ -235,11 +235,11 @@ async def _story(demo: Demo) -> int:
 
         out.rule("3. Second sync: every edit travels, the conflict is resolved")
         second = await demo.sync(config, store)
-        failed += bool(second.member_errors)
+        failed += second.status != "ok"
         _print_moves(out, store, second)
         _print_conflicts(out, store, second)
         third = await demo.sync(config, store)
-        failed += bool(third.member_errors)
+        failed += third.status != "ok"
         echoes = [c for c in store.changes_of(third.run_id or 0) if c.origin == "written"]
         out.print(
             "  A third sync read every tool again and wrote "
@@ -286,8 +286,9 @@ def _titles(titles: Sequence[str]) -> str:
 
 
 def _refusals(report: RunReport) -> Counter[tuple[str, str]]:
-    """(member, reason) -> how many records: the values a tool cannot hold, and failures."""
-    return Counter((f.member, str(f.error)) for f in report.result.failures)
+    """(member, "field: reason") -> how many records: the values a tool cannot hold."""
+    refused = report.result.refused
+    return Counter((m, f"{name}: {r.reason}") for (_, m, name), r in refused.items())
 
 
 def _print_moves(out: Console, store: Store, report: RunReport) -> None:
@@ -338,7 +339,14 @@ def _print_conflicts(out: Console, store: Store, report: RunReport) -> None:
 def _print_problems(out: Console, report: RunReport) -> None:
     for (member, reason), count in sorted(_refusals(report).items()):
         out.print(
-            f"  [yellow]{member} refused[/] {reason} ({plural(count, 'record')})", highlight=False
+            f"  [yellow]{member} cannot hold[/] {reason} ({plural(count, 'record')}; "
+            "remembered, not sent again until a full read)",
+            highlight=False,
+        )
+    for failure in report.result.failures:
+        out.print(
+            f"  [red]failed[/] {failure.member} {failure.action}: {failure.error}",
+            highlight=False,
         )
     for member, error in report.member_errors.items():
         out.print(f"  [red]{member} could not be read[/]: {error}", highlight=False)
