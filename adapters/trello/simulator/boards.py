@@ -23,6 +23,23 @@ def get_member(call: Call) -> Reply:
     return Reply(200, render.member(found, me=found.id == call.member.id))
 
 
+def member_boards(call: Call) -> Reply:
+    """``GET /members/{id}/boards``: the boards the member belongs to that the caller may see,
+    shaped by ``fields``; ``filter`` all (the default), open or closed.
+    https://developer.atlassian.com/cloud/trello/rest/api-group-members/#api-members-id-boards-get
+    """
+    store = call.sim.store
+    found = store.member(call.param("id"), call.member)
+    keep = _closed_filter(call.arg("filter") or "all")
+    boards = [
+        b
+        for b in store.state.boards.values()
+        if found.id in b.members and call.member.id in b.members and b.closed in keep
+    ]
+    boards.sort(key=lambda b: b.id)
+    return Reply(200, [render.board(store, b, call.arg("fields")) for b in boards])
+
+
 def get_board(call: Call) -> Reply:
     """``GET /boards/{id}``, with the nested resources a client asks for in the same call
     (``lists=open|closed|all``, ``labels=all``, ``customFields=true``).
@@ -159,6 +176,7 @@ _NESTED = {
 
 ENDPOINTS = (
     Endpoint("GET", "/members/{id}", get_member),
+    Endpoint("GET", "/members/{id}/boards", member_boards),
     Endpoint("GET", "/boards/{id}", get_board),
     Endpoint("GET", "/boards/{id}/lists", board_lists),
     Endpoint("GET", "/boards/{id}/labels", board_labels),

@@ -96,10 +96,11 @@ def as_limit(value: Any, default: int, name: str = "limit") -> int:
 
 
 def field_list(value: Any, known: list[str], name: str = "fields") -> list[str] | None:
-    """The ``fields`` asked for (None: all); ``all`` means all, an unknown one is refused."""
+    """The ``fields`` asked for (None: all); ``all`` means all, an unknown one is refused.
+    ``id`` is always known (every object has one; ``fields=id`` asks for nothing else)."""
     if value is None or value == "all":
         return None
     asked = [part.strip() for part in str(value).split(",") if part.strip()]
-    if any(part not in known for part in asked):
+    if any(part not in known and part != "id" for part in asked):
         raise invalid_value(name)
     return asked
