@@ -291,7 +291,10 @@ class TrelloAdapter(HttpMember):
         if not isinstance(card, dict) or not card.get("id"):
             raise RecordError("Trello did not answer with the card", member=self.name)
         card["customFieldItems"] = []
-        card = await self._set_fields(board, card, values, unwritten)
+        # A new card has no custom field set: only values send a PUT (one per field, as
+        # Trello has no bulk write), so an empty cost is no call at all.
+        filled = {k: v for k, v in values.items() if v is not None}
+        card = await self._set_fields(board, card, filled, unwritten)
         if kind == "milestone":
             self._milestones[str(card.get("name", "")).strip().casefold()] = str(card["id"])
         return self._result(board, card, unwritten)

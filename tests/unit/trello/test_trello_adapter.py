@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
 import hmac
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
@@ -353,3 +355,47 @@ def test_a_label_made_since_the_board_was_read_is_seen_on_the_card() -> None:
         observation = run(member.fetch("0" * 24))
     assert observation.records[0].values["labels"] == frozenset({"legal"})
     assert boards.call_count == 2
+
+
+def test_a_new_card_sends_only_the_custom_fields_it_has() -> None:
+    """An empty cost or milestone on a new card is no call: its fields start empty."""
+    board = {
+        "id": BOARD,
+        "name": "Web",
+        "lists": [{"id": "l1", "name": "To do"}],
+        "labels": [],
+        "customFields": [
+            {"id": "cf-cost", "name": "Budget", "type": "number"},
+            {"id": "cf-m", "name": "Milestone", "type": "text"},
+        ],
+    }
+    with respx.mock() as router:
+        router.get(f"{API}/boards/{BOARD}").respond(json=board)
+        router.post(f"{API}/cards").mock(
+            side_effect=[httpx.Response(200, json=card("c1")), httpx.Response(200, json=card("c2"))]
+        )
+        items = router.put(url__regex=r".*/customField/.*/item").respond(json={})
+        member = adapter(fields={"planned_cost": "Budget"}, milestone_field="Milestone")
+        run(member.create("task", {"title": "A", "planned_cost": None, "milestone": None}, uid="a"))
+        assert items.call_count == 0
+        run(member.create("task", {"title": "B", "planned_cost": Decimal(5)}, uid="b"))
+    assert items.call_count == 1
+    assert "cf-cost" in str(items.calls[0].request.url)
+
+
+def test_concurrent_milestones_make_one_milestone_label() -> None:
+    """Writes run concurrently: new milestones share the one "Milestone" label they need."""
+    board = {"id": BOARD, "name": "Web", "lists": [{"id": "l1", "name": "To do"}], "labels": []}
+
+    async def both(member: TrelloAdapter) -> None:
+        await member._ready()
+        await asyncio.gather(
+            *(member.create("milestone", {"title": f"M{n}"}, uid=f"m{n}") for n in range(5))
+        )
+
+    with respx.mock() as router:
+        router.get(f"{API}/boards/{BOARD}").respond(json={**board, "customFields": []})
+        made = router.post(f"{API}/labels").respond(json={"id": "lab-m", "name": "Milestone"})
+        router.post(f"{API}/cards").respond(json=card("c1", idLabels=["lab-m"]))
+        run(both(adapter()))
+    assert made.call_count == 1
