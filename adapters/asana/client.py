@@ -9,6 +9,7 @@ https://developers.asana.com/docs/rate-limits
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -89,7 +90,7 @@ class AsanaClient:
             **extra,
         )
         self._reads = asyncio.Semaphore(connection.reads_in_flight)
-        self._writes = asyncio.Semaphore(connection.writes_in_flight)
+        self._writes = Slots(connection.writes_in_flight)
 
     async def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET and unwrap ``data``."""
@@ -101,7 +102,7 @@ class AsanaClient:
         """A write (POST/PUT/DELETE) with ``{"data": data}``; the answer's ``data``."""
         params = {"opt_fields": fields} if fields else None
         body = {"data": data} if data is not None else None
-        async with self._writes:
+        async with self._writes.hold():
             response = await self.http.request(
                 method, path, json=body, params=params, expected={404} if method == "DELETE" else ()
             )
@@ -153,7 +154,7 @@ class AsanaClient:
             WebhookRefused: 400 (a failed handshake, mostly) or 403 (a target Asana refuses).
         """
         data = {"resource": resource, "target": target, "filters": list(filters)}
-        async with self._writes:
+        async with self._writes.hold():
             response = await self.http.request(
                 "POST",
                 "/webhooks",
@@ -175,14 +176,43 @@ class AsanaClient:
 
     async def batch(self, actions: Sequence[Json]) -> list[Json]:
         """Up to 10 actions in one call; one ``{status_code, body}`` per action, in order."""
-        async with self._writes:
+        # Asana counts each action as a request, both in the rate limit and in the writes in
+        # flight: "a batch request with five actions counts as five separate requests in the
+        # standard rate limiter, and counts as five concurrent requests in the concurrent
+        # request limiter" (its API description, on /batch).
+        async with self._writes.hold(len(actions)):
             response = await self.http.request(
-                "POST", "/batch", json={"data": {"actions": list(actions)}}
+                "POST", "/batch", json={"data": {"actions": list(actions)}}, cost=len(actions)
             )
         results = _data(response)
         if not isinstance(results, list) or len(results) != len(actions):
             raise MemberError("batch: the answer does not match the actions sent")
         return [r if isinstance(r, dict) else {} for r in results]
+
+
+class Slots:
+    """A limit on requests in flight where one request may take several slots (Asana counts
+    each action of a batch); a request waits until all its slots are free at once, so two
+    batches never each hold part of what the other needs."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.free = size
+        self._changed = asyncio.Condition()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, slots: int = 1) -> AsyncIterator[None]:
+        """Hold ``slots`` (at most all of them) while the block runs."""
+        slots = max(1, min(slots, self.size))
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.free >= slots)
+            self.free -= slots
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self.free += slots
+                self._changed.notify_all()
 
 
 def _json(response: httpx.Response) -> Any:

@@ -89,6 +89,7 @@ class _Call:
     idempotent: bool
     expected: frozenset[int]
     priority: int
+    cost: int = 1
 
 
 class HttpClient:
@@ -170,6 +171,7 @@ class HttpClient:
         idempotent: bool | None = None,
         expected: Iterable[int] | None = None,
         priority: int | None = None,
+        cost: int = 1,
     ) -> httpx.Response:
         """Send a request under the rate limit, retrying what is worth retrying.
 
@@ -186,6 +188,8 @@ class HttpClient:
                 existence, ``{412}`` for Asana's expired sync token); 2xx and 304 always return.
             priority: rate-limiter priority; lower goes first (0: live work, 10: backfill).
                 By default the run's (``ratelimit.CALL_PRIORITY``, set by the service's queue).
+            cost: how many requests the vendor's rate limit counts this one as (Asana counts
+                every action of a batch).
 
         Returns:
             The response: 2xx or 304, or a status in ``expected``.
@@ -201,7 +205,9 @@ class HttpClient:
         method = method.upper()
         safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         rank = CALL_PRIORITY.get() if priority is None else priority
-        call = _Call(method, url, json, params, headers, safe, frozenset(expected or ()), rank)
+        call = _Call(
+            method, url, json, params, headers, safe, frozenset(expected or ()), rank, cost
+        )
         controller = retrying(
             self._policy, member=self.member, sleep=self._sleep, clock=self._clock
         )
@@ -210,7 +216,7 @@ class HttpClient:
 
     async def _attempt(self, call: _Call) -> httpx.Response:
         for limiter in self.limiters:
-            await limiter.acquire(call.priority)
+            await limiter.acquire(call.priority, call.cost)
         request = self._client.build_request(
             call.method, call.url, json=call.json, params=call.params, headers=call.headers
         )

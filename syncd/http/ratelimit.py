@@ -34,6 +34,7 @@ ClockFn = Callable[[], float]
 class _Ticket:
     priority: int
     seq: int
+    cost: int = field(default=1, compare=False)
     wakeup: asyncio.Future[None] | None = field(default=None, compare=False)
 
 
@@ -77,13 +78,16 @@ class RateLimiter:
         self._hint_remaining = 0
         self._hint_until = -math.inf
 
-    async def acquire(self, priority: int = 0) -> None:
+    async def acquire(self, priority: int = 0, cost: int = 1) -> None:
         """Wait until a request may be sent, then count it.
 
         Args:
             priority: lower goes first among waiting callers (0: live work; 10: backfill).
+            cost: how many requests the vendor counts it as (Asana counts each action of a
+                batch); at most the burst.
         """
-        ticket = _Ticket(priority, next(self._seq))
+        cost = max(1, min(cost, self.burst))
+        ticket = _Ticket(priority, next(self._seq), cost)
         heapq.heappush(self._queue, ticket)
         started = self._clock()
         try:
@@ -91,7 +95,7 @@ class RateLimiter:
                 if self._queue[0] is not ticket:
                     await self._park(ticket)
                     continue
-                delay = self.delay()
+                delay = self.delay(ticket.cost)
                 if delay <= 0:
                     self._grant(ticket)
                     self._report_wait(self._clock() - started)
@@ -127,12 +131,13 @@ class RateLimiter:
         """The number of callers waiting in `acquire`."""
         return len(self._queue)
 
-    def delay(self) -> float:
-        """Return how long the next request would have to wait now (0 when it may go)."""
+    def delay(self, cost: int = 1) -> float:
+        """Return how long the next request (counting ``cost``) would wait now (0: it may go)."""
         now = self._clock()
-        waits = [self._window_delay(self.limit, self.per, now)]
-        waits.append(self._window_delay(self.burst, self._burst_window, now))
-        if now < self._hint_until and self._hint_remaining <= 0:
+        cost = max(1, min(cost, self.burst))
+        waits = [self._window_delay(self.limit - cost + 1, self.per, now)]
+        waits.append(self._window_delay(self.burst - cost + 1, self._burst_window, now))
+        if now < self._hint_until and self._hint_remaining < cost:
             waits.append(self._hint_until - now)
         return max(waits)
 
@@ -159,9 +164,9 @@ class RateLimiter:
     def _grant(self, ticket: _Ticket) -> None:
         heapq.heappop(self._queue)
         now = self._clock()
-        self._grants.append(now)
+        self._grants.extend([now] * ticket.cost)
         if now < self._hint_until:
-            self._hint_remaining -= 1
+            self._hint_remaining -= ticket.cost
         self._wake_head()
 
     async def _park(self, ticket: _Ticket) -> None:

@@ -191,3 +191,16 @@ def test_a_budget_shared_by_workers_is_split_between_them() -> None:
     assert (token.limit, later.limit) == (100, 300)
     registry.share(500)
     assert token.limit == 1  # never nothing
+
+
+async def test_a_request_counted_as_several_waits_for_room_for_all(vt: VirtualTime) -> None:
+    """Asana counts each action of a batch: ten per second lets a batch of 8 and one of 2
+    go at once, and a third batch of 3 waits for the window to pass."""
+    limiter = _limiter(vt, 10, 1.0)
+    await limiter.acquire(cost=8)
+    await limiter.acquire(cost=2)
+    assert vt.now == 0.0
+    assert limiter.delay(cost=3) == pytest.approx(1.0)
+    await limiter.acquire(cost=3)
+    assert vt.now == pytest.approx(1.0)
+    assert limiter.delay(cost=10) > 0  # three of the ten are taken in this window

@@ -64,22 +64,34 @@ def _endpoint(sim: AsanaSimulator, endpoint: Endpoint) -> Any:
             return early
         try:
             body = await _json_body(request)
+            weight = _weight(endpoint, body)
             with sim.lock:
                 user, token = _authenticate(sim, request)
                 if sim.limiter is not None:
-                    sim.limiter.charge(token, sim.store.now())
-                    sim.limiter.enter(token, endpoint.writes)
+                    sim.limiter.charge(token, sim.store.now(), weight)
+                    sim.limiter.enter(token, endpoint.writes, weight)
             try:
                 reply = await _handle(sim, endpoint, _call(sim, request, user, body))
             finally:
                 with sim.lock:
                     if sim.limiter is not None:
-                        sim.limiter.leave(token, endpoint.writes)
+                        sim.limiter.leave(token, endpoint.writes, weight)
         except AsanaError as error:
             return _json(error.status, error.body(), {**error.headers, **_date(sim)})
         return _json(reply.status, reply.body, {**reply.headers, **_date(sim)})
 
     return serve
+
+
+def _weight(endpoint: Endpoint, body: Any) -> int:
+    """How many requests the limits count this one as: "a batch request with five actions
+    counts as five separate requests in the standard rate limiter, and counts as five
+    concurrent requests in the concurrent request limiter" (Asana's API description)."""
+    if endpoint.path != "/batch" or not isinstance(body, dict):
+        return 1
+    data = body.get("data")
+    actions = data.get("actions") if isinstance(data, dict) else None
+    return max(1, len(actions)) if isinstance(actions, list) else 1
 
 
 async def _handle(sim: AsanaSimulator, endpoint: Endpoint, call: Call) -> Reply:

@@ -43,8 +43,8 @@ class RateLimiter:
     def reset(self) -> None:
         self._used.clear()
 
-    def charge(self, token: str, now: datetime) -> None:
-        """Count one request in this window.
+    def charge(self, token: str, now: datetime, weight: int = 1) -> None:
+        """Count one request (``weight``: the actions of a batch, each counted) in this window.
 
         Raises:
             AsanaError: 429 with ``Retry-After`` when the window's budget is spent.
@@ -53,21 +53,21 @@ class RateLimiter:
         if budget is None:
             return
         slot = math.floor(now.timestamp() / window)
-        if self._used[(token, slot)] >= budget:
+        if self._used[(token, slot)] + weight > budget:
             wait = max(1, math.ceil((slot + 1) * window - now.timestamp()))
             raise AsanaError(429, RATE_LIMITED, headers={"Retry-After": str(wait)})
-        self._used[(token, slot)] += 1
+        self._used[(token, slot)] += weight
 
-    def enter(self, token: str, write: bool) -> None:
-        """Count one request in flight (`leave` when it is answered).
+    def enter(self, token: str, write: bool, weight: int = 1) -> None:
+        """Count one request (``weight`` for a batch) in flight (`leave` when it is answered).
 
         Raises:
             AsanaError: 429 with ``Retry-After: 1`` when too many are in flight.
         """
         cap = self.limit.writes if write else self.limit.reads
-        if cap is not None and self._in_flight[(token, write)] >= cap:
+        if cap is not None and self._in_flight[(token, write)] + weight > cap:
             raise AsanaError(429, CONCURRENCY_LIMITED, headers={"Retry-After": "1"})
-        self._in_flight[(token, write)] += 1
+        self._in_flight[(token, write)] += weight
 
-    def leave(self, token: str, write: bool) -> None:
-        self._in_flight[(token, write)] -= 1
+    def leave(self, token: str, write: bool, weight: int = 1) -> None:
+        self._in_flight[(token, write)] -= weight

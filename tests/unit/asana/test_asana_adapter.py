@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
@@ -371,3 +372,36 @@ def test_update_batches_carry_tag_changes_before_the_edit() -> None:
     assert paths == ["/tasks/5/addTag", "/tasks/5/removeTag", "/tasks/5"]
     assert actions[-1]["method"] == "put"
     assert actions[-1]["data"] == {"name": "N"}
+
+
+def test_a_batch_counts_each_action_in_the_rate_limit_and_in_flight() -> None:
+    """Asana counts a batch of n actions as n requests: the limiter is charged n, and batches
+    hold n of the writes allowed in flight, all at once, so two never deadlock on halves."""
+    from adapters.asana.client import AsanaClient, Slots
+
+    connection = AsanaConnection(token="asana-token-batch", requests_per_minute=12)
+    client = AsanaClient(connection, "asana")
+    actions = [{"method": "get", "relative_path": "/users/me"}] * 10
+    answer = {"data": [{"status_code": 200, "body": {"data": {}}}] * 10}
+    with respx.mock() as router:
+        router.post("https://app.asana.com/api/1.0/batch").respond(json=answer)
+        run(client.batch(actions))
+    (limiter,) = client.http.limiters
+    assert limiter.delay(cost=3) > 0  # 10 of 12 spent: room for 2 more only
+    assert limiter.delay(cost=2) == 0
+
+    slots = Slots(15)
+    peak = 0
+
+    async def batch(size: int) -> None:
+        nonlocal peak
+        async with slots.hold(size):
+            peak = max(peak, slots.size - slots.free)
+            await asyncio.sleep(0.01)
+
+    async def many() -> None:
+        await asyncio.wait_for(asyncio.gather(*(batch(10) for _ in range(4)), batch(3)), 5)
+
+    run(many())
+    assert peak <= 15
+    assert slots.free == 15

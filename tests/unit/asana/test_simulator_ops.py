@@ -62,6 +62,19 @@ async def test_too_many_requests_in_flight_is_429() -> None:
         assert (await site.request("GET", "/users/me")).status_code == 200
 
 
+async def test_each_action_of_a_batch_counts_against_the_limits() -> None:
+    """A batch of five counts as five requests, in the minute's budget and in flight."""
+    actions = [{"method": "get", "relative_path": "/users/me"} for _ in range(5)]
+    batch = {"data": {"actions": actions}}
+    async with open_site(rate_limit=RateLimit(per_minute=7, writes=None)) as site:
+        assert (await site.request("POST", "/batch", json=batch)).status_code == 200
+        assert (await site.request("POST", "/batch", json=batch)).status_code == 429
+        assert (await site.request("GET", "/users/me")).status_code == 200  # 6 of 7
+    async with open_site(rate_limit=RateLimit(per_minute=None, writes=4)) as site:
+        refused = await site.request("POST", "/batch", json=batch)
+        assert refused.status_code == 429  # five writes in flight at once, over the cap of 4
+
+
 # --- faults and control -------------------------------------------------------------------------
 
 
