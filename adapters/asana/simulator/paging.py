@@ -99,7 +99,7 @@ def listing(call: Call, records: Sequence[BaseModel]) -> Reply:
     """A list answer: one page of compact records (or the ``opt_fields`` named)."""
     chosen, next_page, paginated = page(call, records)
     render = call.sim.render
-    body: dict[str, Any] = {"data": [render.listed(r, call.opt_fields()) for r in chosen]}
+    body: dict[str, Any] = {"data": render.page(chosen, call.opt_fields())}
     if paginated:
         body["next_page"] = next_page
     return Reply(200, body)

@@ -8,6 +8,8 @@ The gid is always there. https://developers.asana.com/docs/inputoutput-options
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -59,11 +61,32 @@ def parse_fields(opt_fields: list[str]) -> Tree:
     return tree
 
 
+class _Lazy:
+    """A field that scans every task: worked out only when the answer includes it."""
+
+    __slots__ = ("compute",)
+
+    def __init__(self, compute: Callable[[], Any]) -> None:
+        self.compute = compute
+
+
 class Renderer:
     """Turns records into Asana's JSON for one store."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._subtask_counts: Counter[str] | None = None  # while a page is rendered
+
+    def page(self, records: Sequence[BaseModel], opt_fields: list[str] | None) -> list[Any]:
+        """A list's items (as `listed`), counting every task's subtasks once for the page.
+
+        Rendering changes nothing, and the simulator's lock is held: the counts stay true.
+        """
+        self._subtask_counts = Counter(t.parent for t in self.store.live_tasks() if t.parent)
+        try:
+            return [self.listed(r, opt_fields) for r in records]
+        finally:
+            self._subtask_counts = None
 
     def one(self, record: BaseModel, opt_fields: list[str] | None) -> dict[str, Any]:
         """A single object: its full record, or the fields named."""
@@ -92,6 +115,8 @@ class Renderer:
         return chosen
 
     def _value(self, value: Any, tree: Tree) -> Any:
+        if isinstance(value, _Lazy):
+            value = value.compute()
         if isinstance(value, BaseModel):
             return self._selected(value, tree) if tree else self.compact(value)
         if isinstance(value, list):
@@ -217,10 +242,12 @@ class Renderer:
             "tags": [state.tags[g] for g in t.tags],
             "custom_fields": self._custom_values(t),
             "dependencies": self._live(t.dependencies),
-            "dependents": self._live(
-                d.gid for d in self.store.live_tasks() if t.gid in d.dependencies
+            "dependents": _Lazy(
+                lambda: self._live(
+                    d.gid for d in self.store.live_tasks() if t.gid in d.dependencies
+                )
             ),
-            "num_subtasks": len(self.store.subtasks(t)),
+            "num_subtasks": _Lazy(lambda: self._num_subtasks(t)),
             "followers": [],
             "liked": False,
             "num_likes": 0,
@@ -232,6 +259,11 @@ class Renderer:
             "permalink_url": f"https://app.asana.com/0/{projects[0].gid if projects else 0}"
             f"/{t.gid}",
         }
+
+    def _num_subtasks(self, t: Task) -> int:
+        if self._subtask_counts is not None:
+            return self._subtask_counts[t.gid]
+        return len(self.store.subtasks(t))
 
     def _live(self, gids: Any) -> list[Task]:
         tasks = self.store.state.tasks
