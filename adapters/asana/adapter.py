@@ -121,10 +121,12 @@ class AsanaAdapter(HttpMember):
         self._scope += f"/{member.project}"
         self._known: dict[str, TaskRead] = {}
         # task gid -> the milestone depending on it; known for every task once loaded (a full
-        # read, or `_load_milestones`), and for the tasks this adapter created meanwhile.
+        # read, or `_load_milestones`), for the tasks this adapter created meanwhile, and for
+        # those read one by one with their dependents (`_known_milestone`).
         self._milestone_of: dict[str, str] = {}
         self._milestones_loaded = False
         self._made: set[str] = set()
+        self._known_milestone: set[str] = set()
         self._workspace: str | None = None
 
     # --- check and read ------------------------------------------------------------------------
@@ -218,18 +220,38 @@ class AsanaAdapter(HttpMember):
         errors: list[RecordError] = []
         tasks = await self._read_tasks(list(dict.fromkeys(gids)))
         reads = [r for r in (self._read(t, errors) for t in tasks) if r is not None]
-        await self._load_milestones(project, [r.gid for r in reads if r.kind == "task"])
+        # Each task read carries its dependents: the milestone among them is its milestone,
+        # without listing the whole project for it.
+        self._learn_milestones(tasks)
         for read in reads:
             if read.kind == "milestone":
                 self._relink_cache(read)
         return Observation([self._observed(r) for r in reads], token, False, errors)
 
+    def _learn_milestones(self, tasks: Sequence[Json]) -> None:
+        """Each task's milestone from its ``dependents`` (read with ``resource_subtype``): the
+        one milestone among them, none when there is none (or several, as a full read)."""
+        for task in tasks:
+            if task.get("resource_subtype") == "milestone" or "dependents" not in task:
+                continue
+            gid = str(task.get("gid"))
+            holders = {
+                str(d.get("gid"))
+                for d in task.get("dependents") or []
+                if isinstance(d, dict) and d.get("resource_subtype") == "milestone"
+            }
+            if len(holders) == 1:
+                self._milestone_of[gid] = holders.pop()
+            else:
+                self._milestone_of.pop(gid, None)
+            self._known_milestone.add(gid)
+
     async def _load_milestones(self, project: Project, gids: Sequence[str]) -> None:
         """Learn which milestone depends on which task (one light listing of the project),
-        unless every task of ``gids`` is one this adapter made (it knows those)."""
+        unless every task of ``gids`` is one this adapter made or read (it knows those)."""
         if self._milestones_loaded or "milestone" not in self.capabilities.reads("task"):
             return
-        if all(gid in self._made for gid in gids):
+        if all(gid in self._made or gid in self._known_milestone for gid in gids):
             return
         params = {"opt_fields": "resource_subtype,dependencies"}
         self._milestone_of = {}
@@ -259,7 +281,7 @@ class AsanaAdapter(HttpMember):
     async def _read_tasks(self, gids: Sequence[str]) -> list[Json]:
         """Tasks by gid, 10 GETs per batch call; gone ones left out."""
         actions = [
-            {"method": "get", "relative_path": f"/tasks/{gid}", "options": {"fields": _FIELDS}}
+            {"method": "get", "relative_path": f"/tasks/{gid}", "options": {"fields": _ONE_FIELDS}}
             for gid in gids
         ]
         found = []
@@ -282,7 +304,8 @@ class AsanaAdapter(HttpMember):
     def _observed(self, read: TaskRead) -> Observed:
         values = dict(read.values)
         wanted = read.kind == "task" and "milestone" in self.capabilities.reads("task")
-        if wanted and (self._milestones_loaded or read.gid in self._made):
+        known = read.gid in self._made or read.gid in self._known_milestone
+        if wanted and (self._milestones_loaded or known):
             holder = self._milestone_of.get(read.gid)
             values["milestone"] = Ref(uid=holder) if holder else None
         return Observed(read.kind, read.gid, values, read.modified_at, read.url, read.marker)
@@ -327,7 +350,9 @@ class AsanaAdapter(HttpMember):
     async def update_many(self, items: Sequence[UpdateItem]) -> list[Observed | RecordError]:
         """Updates through the Batch API: the links first, then one PUT (or GET) per task."""
         project = await self._ready()
-        await self._load_milestones(project, [i.external_id for i in items if i.kind == "task"])
+        # Moving a task to another milestone needs its current one (to take it off there).
+        moving = [i.external_id for i in items if i.kind == "task" and "milestone" in i.changes]
+        await self._load_milestones(project, moving)
         missing = [i.external_id for i in items if i.external_id not in self._known]
         if missing:
             for current in await self._read_tasks(missing):
@@ -748,6 +773,9 @@ class AsanaAdapter(HttpMember):
 
 
 _FIELDS = OPT_FIELDS.split(",")
+# A task read on its own also names the tasks depending on it, milestones among them (in a
+# project listing, the milestones' own dependencies say the same for every task at once).
+_ONE_FIELDS = [*_FIELDS, "dependents.resource_subtype"]
 
 
 def _start_rule(values: Values, due: Any, unwritten: dict[str, str]) -> bool:

@@ -166,24 +166,43 @@ def test_a_quiet_incremental_read_is_one_call() -> None:
 
 
 def test_events_name_the_tasks_read_by_batch_and_has_more_is_followed() -> None:
-    """Changed tasks come from the events (all pages), read 10 per batch call."""
+    """Changed tasks come from the events (all pages), read 10 per batch call, each with its
+    dependents: the milestone among them is its milestone, and the project is not listed to
+    find it."""
     changed = [
         {"action": "changed", "resource": {"gid": str(n), "resource_type": "task"}}
         for n in range(1, 13)
     ]
-    with respx.mock() as router:
-        mock_site(router, light=True)
+
+    def with_dependents(request: httpx.Request) -> httpx.Response:
+        actions = json.loads(request.content)["data"]["actions"]
+        assert all("dependents.resource_subtype" in a["options"]["fields"] for a in actions)
+        answer = json.loads(batch_echo(request).content)
+        for result in answer["data"]:
+            data = result["body"]["data"]
+            milestone = {"gid": "500", "resource_subtype": "milestone"}
+            other = {"gid": "501", "resource_subtype": "default_task"}
+            data["dependents"] = [milestone, other] if data["gid"] == "1" else [other]
+        return httpx.Response(200, json=answer)
+
+    with respx.mock(assert_all_called=False) as router:
+        mock_site(router)
+        listing = router.get(f"{API}/projects/{PROJECT}/tasks")
         router.get(f"{API}/events").mock(
             side_effect=[
                 httpx.Response(200, json={"data": changed[:6], "sync": "a", "has_more": True}),
                 httpx.Response(200, json={"data": changed[6:], "sync": "b", "has_more": False}),
             ]
         )
-        batch = router.post(f"{API}/batch").mock(side_effect=batch_echo)
+        batch = router.post(f"{API}/batch").mock(side_effect=with_dependents)
         obs = run(adapter().fetch("s0"))
     assert obs.cursor == "b"
     assert len(obs.records) == 12
     assert batch.call_count == 2
+    assert listing.call_count == 0
+    milestones = {r.external_id: r.values["milestone"] for r in obs.records}
+    assert milestones["1"] == Ref(uid="500")
+    assert milestones["2"] is None
 
 
 def test_an_expired_sync_token_falls_back_to_a_complete_read() -> None:
@@ -264,7 +283,7 @@ def test_a_milestone_is_a_task_of_subtype_milestone() -> None:
 def test_in_progress_moves_the_task_to_its_section() -> None:
     """Writing in_progress adds the task to the section status_map names for it."""
     with respx.mock() as router:
-        mock_site(router, light=True)
+        mock_site(router)
         batch = router.post(f"{API}/batch").mock(side_effect=batch_echo)
         member = adapter(status_map={"To do": "todo", "Doing": "in_progress"})
         run(member.update("task", "5", {"status": "in_progress"}))
@@ -279,7 +298,7 @@ def test_in_progress_moves_the_task_to_its_section() -> None:
 def test_in_progress_without_a_place_is_unwritten_and_check_says_so() -> None:
     """With no section for in_progress, that status is refused and check() names the fix."""
     with respx.mock() as router:
-        mock_site(router, light=True)
+        mock_site(router)
         router.post(f"{API}/batch").mock(side_effect=batch_echo)
         router.get(f"{API}/users/me").respond(json={"data": {"gid": "7", "email": "a@b.c"}})
         member = adapter()
@@ -298,7 +317,7 @@ def test_a_missing_task_is_not_found() -> None:
         return httpx.Response(200, json={"data": [answer for _ in actions]})
 
     with respx.mock() as router:
-        mock_site(router, light=True)
+        mock_site(router)
         router.post(f"{API}/batch").mock(side_effect=gone)
         with pytest.raises(RecordNotFound, match="Unknown object"):
             run(adapter().update("task", "5", {"title": "x"}))
@@ -356,7 +375,7 @@ def test_update_batches_carry_tag_changes_before_the_edit() -> None:
         )
 
     with respx.mock() as router:
-        mock_site(router, light=True)
+        mock_site(router)
         router.get(f"{API}/workspaces/{WORKSPACE}/tags").mock(side_effect=tags)
         batch = router.post(f"{API}/batch").mock(side_effect=batch_echo)
         member = adapter()

@@ -15,6 +15,7 @@ from adapters.asana.config import AsanaConnection, AsanaMember
 from adapters.asana.simulator import AsanaSimulator
 from adapters.base import AdapterContext, CreateItem, UpdateItem
 from syncd.errors import RecordError
+from syncd.model import Ref
 from tests.contract.adapter_suite import run
 
 T = TypeVar("T")
@@ -140,3 +141,44 @@ def test_status_can_live_in_an_enum_custom_field() -> None:
         return [made.values["status"], back.values["status"], again.values["status"]]
 
     assert run(flow()) == ["in_progress", "todo", "todo"]
+
+
+def test_a_task_read_on_its_own_knows_its_milestone_and_can_move() -> None:
+    """A new process reading a changed task learns its milestone from the task's dependents
+    (no listing of the project); moving it to another milestone takes it off the first."""
+    sim, first = make()
+
+    def listings() -> int:
+        return sum(n for (_, path), n in sim.calls.items() if path.endswith("/tasks"))
+
+    async def flow() -> tuple[object, object, int]:
+        launch = await first.create("milestone", {"title": "Launch"}, uid="m1")
+        beta = await first.create("milestone", {"title": "Beta"}, uid="m2")
+        task = await first.create(
+            "task", {"title": "Ship", "milestone": Ref(uid=launch.external_id)}, uid="t"
+        )
+        cursor = (await first.fetch(None)).cursor
+        await first.update("task", task.external_id, {"title": "Ship it"})
+        transport = httpx.ASGITransport(app=sim.app)
+        second = AsanaAdapter(
+            first.connection, first.settings, AdapterContext("asana"), transport=transport
+        )
+        before = listings()
+        (read,) = [r for r in (await second.fetch(cursor)).records if r.kind == "task"]
+        listed = listings() - before
+        moved = await second.update(
+            "task", task.external_id, {"milestone": Ref(uid=beta.external_id)}
+        )
+        return read.values["milestone"], moved.values["milestone"], listed
+
+    seen, moved, listed = run(flow())
+    assert seen == Ref(uid=gid_of(sim, "Launch"))
+    assert listed == 0
+    assert moved == Ref(uid=gid_of(sim, "Beta"))
+    ship = gid_of(sim, "Ship it")
+    holders = [g for g, t in sim.state.tasks.items() if ship in t.dependencies and not t.deleted]
+    assert holders == [gid_of(sim, "Beta")]
+
+
+def gid_of(sim: AsanaSimulator, name: str) -> str:
+    return next(gid for gid, t in sim.state.tasks.items() if t.name == name)
