@@ -67,8 +67,8 @@ class Webhooks:
             return JSONResponse({"error": "unknown connection"}, status_code=404)
         if request.method in ("GET", "HEAD"):
             return Response(status_code=200)  # Trello's check of a new callback URL
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        body = await _body_within(request, MAX_BODY)
+        if body is None:
             self._metrics.webhook(connection=connection, outcome="rejected")
             return JSONResponse({"error": "delivery too large"}, status_code=413)
         handshake = request.headers.get("x-hook-secret")
@@ -137,3 +137,20 @@ class Webhooks:
             adapter = runner.make_adapter(config, group, member, connection)
             self._adapters[key] = adapter
         return adapter
+
+
+async def _body_within(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None when it is larger than ``limit`` bytes: refused on its
+    declared length, or as soon as the stream passes the limit, so a hostile sender cannot make
+    the listener hold an unbounded body in memory."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
