@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from syncd.store import Store
 
 
-def _short(value: Any, width: int = 40) -> str:
+def show_value(value: Any, width: int = 40) -> str:
+    """A stored (JSON) value for a table cell: lists joined, None as ∅, long text cut."""
     text = (
         "∅"
         if value is None
@@ -93,10 +94,10 @@ def print_plan(console: Console, doc: dict[str, Any]) -> None:
                 table.add_row(
                     action["member"] if first else "",
                     action["action"] if first else "",
-                    f"{action['kind']} {_short(action['title'], 30)}" if first else "",
+                    f"{action['kind']} {show_value(action['title'], 30)}" if first else "",
                     name,
-                    _short(change["from"]),
-                    _short(change["to"]),
+                    show_value(change["from"]),
+                    show_value(change["to"]),
                 )
         console.print(table)
     _print_conflict_table(console, doc["conflicts"])
@@ -111,7 +112,7 @@ def _print_conflict_table(console: Console, conflicts: list[dict[str, Any]]) -> 
         return
     table = Table("record", "field", "values", "winner", "by")
     for c in conflicts:
-        values = "; ".join(f"{m}: {_short(v, 25)}" for m, v in sorted(c["values"].items()))
+        values = "; ".join(f"{m}: {show_value(v, 25)}" for m, v in sorted(c["values"].items()))
         table.add_row(c["uid"][:12], c["field"], values, c["winner"], c["policy"])
     console.print(table)
 
@@ -263,7 +264,7 @@ def print_conflicts(console: Console, rows: Sequence[dict[str, Any]]) -> None:
         return
     table = Table("id", "group", "at", "record", "field", "values", "winner", "by")
     for r in rows:
-        values = "; ".join(f"{m}: {_short(v, 25)}" for m, v in sorted(r["values"].items()))
+        values = "; ".join(f"{m}: {show_value(v, 25)}" for m, v in sorted(r["values"].items()))
         table.add_row(
             str(r["id"]),
             r["group"],
@@ -331,8 +332,8 @@ def print_history(console: Console, rows: Sequence[dict[str, Any]]) -> None:
                     c["uid"][:12],
                     c["member"],
                     c["field"],
-                    _short(c["before"]),
-                    _short(c["after"]),
+                    show_value(c["before"]),
+                    show_value(c["after"]),
                     c["origin"],
                 )
             console.print(table)

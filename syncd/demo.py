@@ -19,6 +19,7 @@ themselves (DESIGN §1).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import shutil
@@ -36,6 +37,7 @@ from rich.table import Table
 
 from adapters import plugin
 from adapters.base import DemoPerson, DemoSetup, DemoSite
+from syncd.clioutput import show_value
 from syncd.config import Config, load_config
 from syncd.engine import RunReport
 from syncd.report import plural, report_for
@@ -182,9 +184,6 @@ class Demo:
         self.config_path.write_text(header + text, encoding="utf-8")
         return load_config(self.config_path)
 
-    async def sync(self, config: Config, store: Store) -> RunReport:
-        return await sync(config, store, GROUP)
-
 
 async def run_demo(console: Console, directory: Path | None = None, *, keep: bool = False) -> int:
     """Run the demo; 0 when every sync succeeded. ``keep`` leaves the stand-ins running (until
@@ -214,11 +213,9 @@ async def _story(demo: Demo) -> int:
         out.print(f"  [cyan]{member:<7}[/] {site.name:<18} {site.location}", highlight=False)
     config = demo.write_config()
     failed = 0
-    from syncd.cli import _store
-
-    with _store(config) as store:
+    with Store.open(str(config.state)) as store:
         out.rule("1. First sync: match what each tool already has, create the rest")
-        first = await demo.sync(config, store)
+        first = await sync(config, store, GROUP)
         failed += first.status != "ok"
         _print_first(out, store, first)
         synced = {
@@ -234,11 +231,11 @@ async def _story(demo: Demo) -> int:
                 out.print(f"  [magenta]{edit.who}[/]: {line}", highlight=False)
 
         out.rule("3. Second sync: every edit travels, the conflict is resolved")
-        second = await demo.sync(config, store)
+        second = await sync(config, store, GROUP)
         failed += second.status != "ok"
         _print_moves(out, store, second)
         _print_conflicts(out, store, second)
-        third = await demo.sync(config, store)
+        third = await sync(config, store, GROUP)
         failed += third.status != "ok"
         echoes = [c for c in store.changes_of(third.run_id or 0) if c.origin == "written"]
         out.print(
@@ -313,7 +310,7 @@ def _print_moves(out: Console, store: Store, report: RunReport) -> None:
             str(titles.get(key[0])),
             key[1],
             ", ".join(sorted(set(seen.get(key, [])))) or "-",
-            _show(after[key]),
+            show_value(after[key]),
             ", ".join(sorted(set(wrote[key]))),
         )
     out.print(table)
@@ -325,12 +322,15 @@ def _print_conflicts(out: Console, store: Store, report: RunReport) -> None:
     for conflict in report.plan.conflicts:
         title = state.records[conflict.uid].base.get("title", conflict.uid[:8])
         losers = {m: v for m, v in conflict.values.items() if m != conflict.winner}
+        why = conflict.policy
+        if conflict.policy == "authority" and conflict.field in AUTHORITY:
+            owners = ", then ".join(AUTHORITY[conflict.field])
+            why += f": the config gives {conflict.field} to {owners}"
         out.print(
             f"  [yellow]Conflict[/] on {title!r} {conflict.field}: "
-            + ", ".join(f"{m} said {_show(v)}" for m, v in conflict.values.items())
-            + f". [bold]{conflict.winner}[/] wins ({conflict.policy}: the config makes the plan "
-            "own dates); "
-            + ", ".join(f"{m}'s {_show(v)}" for m, v in losers.items())
+            + ", ".join(f"{m} said {show_value(v)}" for m, v in conflict.values.items())
+            + f". [bold]{conflict.winner}[/] wins ({why}); "
+            + ", ".join(f"{m}'s {show_value(v)}" for m, v in losers.items())
             + " is kept in the conflict log (`syncd conflicts`).",
             highlight=False,
         )
@@ -352,12 +352,6 @@ def _print_problems(out: Console, report: RunReport) -> None:
         out.print(f"  [red]{member} could not be read[/]: {error}", highlight=False)
     for notice in report.plan.notices:
         out.print(f"  [yellow]notice[/] {notice.message}", highlight=False)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, list | tuple | set | frozenset):
-        return ", ".join(str(v) for v in sorted(value)) or "(none)"
-    return "(none)" if value is None else str(value)
 
 
 def _where(demo: Demo, keep: bool) -> None:
@@ -383,8 +377,6 @@ def _where(demo: Demo, keep: bool) -> None:
 
 
 async def _serve_until_interrupted(console: Console) -> None:
-    import asyncio
-
     try:
         await asyncio.Event().wait()
     except (asyncio.CancelledError, KeyboardInterrupt):
