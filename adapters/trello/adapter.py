@@ -159,13 +159,11 @@ class TrelloAdapter(HttpMember):
         records = self._observe(board, cards, errors)
         return Observation(records, head, True, errors)
 
-    async def _all_cards(self, board: Board) -> list[dict[str, Any]]:
-        """Every open card, newest first, 1,000 a page (``before`` the oldest seen)."""
-        params: dict[str, Any] = {
-            "fields": CARD_FIELDS,
-            "customFieldItems": "true",
-            "limit": PAGE,
-        }
+    async def _all_cards(self, board: Board, **fields: str) -> list[dict[str, Any]]:
+        """Every open card, newest first, 1,000 a page (``before`` the oldest seen); with all
+        of syncd's fields, or those ``fields`` names (Trello's query parameters)."""
+        params: dict[str, Any] = fields or {"fields": CARD_FIELDS, "customFieldItems": "true"}
+        params["limit"] = PAGE
         cards: list[dict[str, Any]] = []
         while True:
             page = await self.client.get(f"/boards/{board.id}/cards/open", params)
@@ -217,19 +215,11 @@ class TrelloAdapter(HttpMember):
         return False
 
     async def _load_milestones(self, board: Board) -> None:
-        """The board's milestone cards (names and labels only), 1,000 a page."""
+        """The board's milestone cards (names and labels only)."""
         label = self._site(board).milestone_label
-        params: dict[str, Any] = {"fields": "name,idLabels", "limit": PAGE}
-        while True:
-            page = await self.client.get(f"/boards/{board.id}/cards/open", params)
-            if not isinstance(page, list):
-                raise MemberError("cards: malformed page")
-            for card in page:
-                if isinstance(card, dict) and label in (card.get("idLabels") or []):
-                    self._milestones[str(card.get("name", "")).strip().casefold()] = str(card["id"])
-            if len(page) < PAGE:
-                return
-            params["before"] = min(str(c["id"]) for c in page)
+        for card in await self._all_cards(board, fields="name,idLabels"):
+            if label in (card.get("idLabels") or []):
+                self._milestones[str(card.get("name", "")).strip().casefold()] = str(card["id"])
 
     async def _read_cards(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         """Cards by id, 10 per batch call; deleted ones left out, archived ones too."""
