@@ -162,8 +162,7 @@ def print_reports(console: Console, reports: Sequence[RunReport]) -> None:
                 f"{failure.error}",
                 highlight=False,
             )
-        refused = Counter((m, f, r.reason) for (_, m, f), r in report.result.refused.items())
-        for (member, name, reason), count in sorted(refused.items()):
+        for (member, name, reason), count in sorted(refusal_counts(report).items()):
             records = "1 record" if count == 1 else f"{count} records"
             console.print(
                 f"[yellow]refused[/] {member} {name} ({records}): {reason}; not sent again "
@@ -172,6 +171,11 @@ def print_reports(console: Console, reports: Sequence[RunReport]) -> None:
             )
         for member, error in report.member_errors.items():
             console.print(f"[red]{member} could not be read[/]: {error}", highlight=False)
+
+
+def refusal_counts(report: RunReport) -> Counter[tuple[str, str, str]]:
+    """(member, field, reason) -> how many records of the run: what each tool cannot hold."""
+    return Counter((m, name, r.reason) for (_, m, name), r in report.result.refused.items())
 
 
 def group_status(config: Config, store: Store, group: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ import datetime as dt
 import shutil
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +37,7 @@ from rich.table import Table
 
 from adapters import plugin
 from adapters.base import DemoPerson, DemoSetup, DemoSite
-from syncd.clioutput import show_value
+from syncd.clioutput import refusal_counts, show_value
 from syncd.config import Config, load_config
 from syncd.engine import RunReport
 from syncd.report import plural, report_for
@@ -252,13 +252,13 @@ async def _story(demo: Demo) -> int:
 def _print_first(out: Console, store: Store, report: RunReport) -> None:
     summary = report.summary()
     table = Table("member", "created", "updated", "values refused")
-    refused = _refusals(report)
+    refused = refusal_counts(report)
     for member in MEMBERS:
         table.add_row(
             member,
             str(summary["created"].get(member, 0)),
             str(summary["updated"].get(member, 0)),
-            str(sum(n for (m, _), n in refused.items() if m == member)),
+            str(sum(n for (m, _, _), n in refused.items() if m == member)),
         )
     out.print(table)
     # A record the first sync had to create in the plan was a team's own; the others matched.
@@ -280,12 +280,6 @@ def _print_first(out: Console, store: Store, report: RunReport) -> None:
 
 def _titles(titles: Sequence[str]) -> str:
     return ", ".join(repr(t) for t in titles) or "nothing"
-
-
-def _refusals(report: RunReport) -> Counter[tuple[str, str]]:
-    """(member, "field: reason") -> how many records: the values a tool cannot hold."""
-    refused = report.result.refused
-    return Counter((m, f"{name}: {r.reason}") for (_, m, name), r in refused.items())
 
 
 def _print_moves(out: Console, store: Store, report: RunReport) -> None:
@@ -337,9 +331,9 @@ def _print_conflicts(out: Console, store: Store, report: RunReport) -> None:
 
 
 def _print_problems(out: Console, report: RunReport) -> None:
-    for (member, reason), count in sorted(_refusals(report).items()):
+    for (member, name, reason), count in sorted(refusal_counts(report).items()):
         out.print(
-            f"  [yellow]{member} cannot hold[/] {reason} ({plural(count, 'record')}; "
+            f"  [yellow]{member} cannot hold[/] {name}: {reason} ({plural(count, 'record')}; "
             "remembered, not sent again until a full read)",
             highlight=False,
         )
