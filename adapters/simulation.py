@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STARTUP_TIMEOUT = 10.0
 
@@ -135,11 +135,24 @@ def _no_capture() -> Iterator[None]:
 # --- injected faults -----------------------------------------------------------------------
 
 
+# How a fault meets a request. "answer": the vendor's answer is replaced by ``status`` (and
+# ``body``); the request is not served. The others break the connection or the answer itself,
+# as real networks and proxies do, and are carried out by `FaultMiddleware`:
+#   "reset"    the connection is closed after the answer's headers; the request is not served;
+#   "drop"     the request IS served (its change is made), then the connection is closed midway
+#              through the answer: the client cannot know whether its write happened;
+#   "truncate" the request is served; the answer arrives whole but with its body cut in half
+#              (invalid JSON, with a 200);
+#   "garble"   the request is not served; the answer is a 200 whose body is not JSON.
+FAULT_MODES = ("answer", "reset", "drop", "truncate", "garble")
+
+
 @dataclass
 class Fault:
     """Answer requests matching ``method`` and ``path`` (a regex searched in the URL path) with
     ``status`` (None: only wait ``delay`` seconds, then serve normally), ``times`` times
-    (None: until removed)."""
+    (None: until removed), after letting the first ``skip`` matching requests through (a listing
+    that fails on its third page). ``mode`` (see FAULT_MODES) breaks the connection instead."""
 
     path: str = ".*"
     method: str | None = None
@@ -148,7 +161,13 @@ class Fault:
     delay: float = 0.0
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    mode: str = "answer"
+    skip: int = 0
     id: int = 0
+
+    def __post_init__(self) -> None:
+        if self.mode not in FAULT_MODES:
+            raise ValueError(f"unknown fault mode {self.mode!r}; one of {FAULT_MODES}")
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
@@ -171,6 +190,8 @@ class Fault:
             "delay": self.delay,
             "body": self.body,
             "headers": self.headers,
+            "mode": self.mode,
+            "skip": self.skip,
         }
 
 
@@ -197,10 +218,14 @@ class FaultSet:
     def all(self) -> list[Fault]:
         return list(self._faults)
 
-    def take(self, method: str, path: str) -> Fault | None:
-        """The matching fault, used once."""
+    def take(self, method: str, path: str, *, answering: bool = True) -> Fault | None:
+        """The matching fault, used once: among "answer" faults (the simulator's handlers), or
+        among those breaking the connection (``answering=False``: `FaultMiddleware`)."""
         for fault in self._faults:
-            if fault.matches(method, path):
+            if (fault.mode == "answer") == answering and fault.matches(method, path):
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
                 if fault.times is not None:
                     fault.times -= 1
                     if fault.times <= 0:
@@ -246,6 +271,71 @@ async def injected_fault(sim: SimulatorBase, method: str, path: str) -> Fault | 
     return None if fault.status is None else fault
 
 
+class ConnectionBroken(Exception):
+    """Raised by `FaultMiddleware` after part of an answer was sent: the server (uvicorn) then
+    closes the connection, and the client sees it end before the answer is complete."""
+
+
+class FaultMiddleware:
+    """Carries out the faults that break a connection or an answer ("reset", "drop",
+    "truncate", "garble"; see FAULT_MODES) around a simulator's ASGI app."""
+
+    def __init__(self, sim: SimulatorBase, app: ASGIApp) -> None:
+        self.sim = sim
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with self.sim.lock:
+            fault = self.sim.faults.take(scope["method"], scope["path"], answering=False)
+        if fault is None:
+            await self.app(scope, receive, send)
+            return
+        if fault.delay > 0:
+            await asyncio.sleep(fault.delay)
+        if fault.mode == "reset":
+            await send(_start(200, [(b"content-type", b"application/json")], 64))
+            raise ConnectionBroken("injected fault: connection reset before the answer")
+        if fault.mode == "garble":
+            body = b'{"injected": "fault", "cut'
+            await send(_start(200, [(b"content-type", b"application/json")], len(body)))
+            await send({"type": "http.response.body", "body": body})
+            return
+        start, body = await _served(self.app, scope, receive)
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        half = body[: len(body) // 2]
+        if fault.mode == "truncate":
+            await send(_start(start["status"], headers, len(half)))
+            await send({"type": "http.response.body", "body": half})
+            return
+        await send(_start(start["status"], headers, len(body)))  # "drop"
+        await send({"type": "http.response.body", "body": half, "more_body": True})
+        raise ConnectionBroken("injected fault: connection dropped in the middle of the answer")
+
+
+def _start(status: int, headers: list[tuple[bytes, bytes]], length: int) -> Message:
+    return {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [*headers, (b"content-length", str(length).encode())],
+    }
+
+
+async def _served(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[Message, bytes]:
+    """Serve the request in full; its answer's start message and body."""
+    messages: list[Message] = []
+
+    async def keep(message: Message) -> None:
+        messages.append(message)
+
+    await app(scope, receive, keep)
+    start = next(m for m in messages if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    return start, body
+
+
 class SimulatorBase:
     """Faults, the state as JSON, and a reset, for a simulator that has ``lock``, ``faults``,
     ``calls`` and ``state`` (a pydantic model); ``_forget`` forgets its own tokens and budgets."""
@@ -265,9 +355,12 @@ class SimulatorBase:
         delay: float = 0.0,
         body: Any = None,
         headers: dict[str, str] | None = None,
+        mode: str = "answer",
+        skip: int = 0,
     ) -> Fault:
-        """Answer the next ``times`` matching calls with ``status`` (None: only ``delay``)."""
-        fault = Fault(path, method, status, times, delay, body, dict(headers or {}))
+        """Answer the next ``times`` matching calls with ``status`` (None: only ``delay``), or
+        break them as ``mode`` says, after letting ``skip`` of them through."""
+        fault = Fault(path, method, status, times, delay, body, dict(headers or {}), mode, skip)
         with self.lock:
             return self.faults.add(fault)
 
@@ -296,7 +389,7 @@ class SimulatorBase:
 
 # --- the /_sim/ control API -------------------------------------------------------------------
 
-_FAULT_KEYS = {"path", "method", "status", "times", "delay", "body", "headers"}
+_FAULT_KEYS = {"path", "method", "status", "times", "delay", "body", "headers", "mode", "skip"}
 
 
 def control_routes(
@@ -306,7 +399,7 @@ def control_routes(
 
     ```
     POST   /_sim/faults        {"method", "path" (regex), "status", "times", "delay", "body",
-                                "headers"} -> 201 the fault
+                                "headers", "mode", "skip"} -> 201 the fault
     GET    /_sim/faults        the faults in force
     DELETE /_sim/faults[/{id}] remove all faults, or one
     GET    /_sim/calls         {"calls": {"GET <path template>": 3, ...}}
@@ -349,7 +442,10 @@ class _Control:
         unknown = set(spec) - _FAULT_KEYS
         if unknown:
             return _problem(f"unknown fault keys: {sorted(unknown)}")
-        fault = self.sim.fail(**spec)
+        try:
+            fault = self.sim.fail(**spec)
+        except ValueError as exc:
+            return _problem(str(exc))
         return JSONResponse(fault.as_json(), 201)
 
     async def list_faults(self, request: Request) -> Response:

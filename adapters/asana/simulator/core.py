@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from adapters.asana.simulator.batch import Router
 from adapters.asana.simulator.changes import task_event
@@ -35,7 +35,7 @@ from adapters.asana.simulator.paging import Offsets
 from adapters.asana.simulator.render import Renderer
 from adapters.asana.simulator.store import Store
 from adapters.asana.simulator.webhooks import WebhookSender
-from adapters.simulation import Clock, FaultSet, SimulatorBase, system_clock
+from adapters.simulation import Clock, FaultMiddleware, FaultSet, SimulatorBase, system_clock
 
 HOUR = 3600.0
 DEFAULT_SECTION = "Untitled section"
@@ -87,7 +87,7 @@ class AsanaSimulator(SimulatorBase):
         self.webhooks = WebhookSender(self, webhook_transport)
         self.lock = threading.RLock()
         self.router = Router(ENDPOINTS)
-        self.app: Starlette = build_app(self)
+        self.app: ASGIApp = FaultMiddleware(self, build_app(self))
 
     @property
     def rate_limit(self) -> RateLimit | None:
@@ -225,6 +225,16 @@ class AsanaSimulator(SimulatorBase):
             self.limiter.reset()
 
     # --- state ------------------------------------------------------------------------------------
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        """Go back to a state `dump` returned: the data, and forget sync tokens and offsets
+        (tests start many runs from the same site). Options, faults and counts stay."""
+        with self.lock:
+            self.state = State.model_validate(saved)
+            self.store = Store(self.state, self.store.clock)
+            self.render = Renderer(self.store)
+            self.sync_tokens = SyncTokens()
+            self.offsets = Offsets()
 
     @classmethod
     def load(cls, path: Path | str, **options: Any) -> AsanaSimulator:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from adapters.jira.simulator import defaults
 from adapters.jira.simulator.limits import RateLimit, RateLimiter
@@ -37,7 +37,7 @@ from adapters.jira.simulator.model import (
 from adapters.jira.simulator.search import PageTokens, SearchIndex
 from adapters.jira.simulator.store import Store
 from adapters.jira.simulator.webhooks import Webhook, WebhookSender
-from adapters.simulation import Clock, FaultSet, SimulatorBase, system_clock
+from adapters.simulation import Clock, FaultMiddleware, FaultSet, SimulatorBase, system_clock
 
 DAY = 86400.0
 
@@ -99,7 +99,7 @@ class JiraSimulator(SimulatorBase):
         self.calls: Counter[tuple[str, str]] = Counter()
         self.webhooks = WebhookSender(webhooks, webhook_transport)
         self.lock = threading.RLock()
-        self.app: Starlette = build_app(self)
+        self.app: ASGIApp = FaultMiddleware(self, build_app(self))
 
     @property
     def api(self) -> str:
@@ -301,6 +301,15 @@ class JiraSimulator(SimulatorBase):
             self.rate_limiter.reset()
 
     # --- state ------------------------------------------------------------------------------------
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        """Go back to a state `dump` returned: the data, its search index and page tokens
+        (tests start many runs from the same site). Options, faults and counts stay."""
+        with self.lock:
+            self.state = State.model_validate(saved)
+            self.store = Store(self.state, self.store.clock)
+            self.index = SearchIndex(self.store, self.index.lag)
+            self.page_tokens = PageTokens()
 
     @classmethod
     def load(cls, path: Path | str, **options: Any) -> JiraSimulator:

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
-from adapters.simulation import Clock, FaultSet, SimulatorBase, system_clock
+from adapters.simulation import Clock, FaultMiddleware, FaultSet, SimulatorBase, system_clock
 from adapters.trello.simulator.batch import Router
 from adapters.trello.simulator.limits import TRELLO_LIMITS, RateLimit, RateLimiter
 from adapters.trello.simulator.model import (
@@ -75,7 +75,7 @@ class TrelloSimulator(SimulatorBase):
         self.webhooks = WebhookSender(self, webhook_transport)
         self.lock = threading.RLock()
         self.router = Router(ENDPOINTS)
-        self.app: Starlette = build_app(self)
+        self.app: ASGIApp = FaultMiddleware(self, build_app(self))
 
     @property
     def rate_limit(self) -> RateLimit | None:
@@ -173,6 +173,13 @@ class TrelloSimulator(SimulatorBase):
             self.limiter.reset()
 
     # --- state ------------------------------------------------------------------------------------
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        """Go back to a state `dump` returned (tests start many runs from the same site).
+        Options, faults and counts stay."""
+        with self.lock:
+            self.state = State.model_validate(saved)
+            self.store = Store(self.state, self.store.clock)
 
     @classmethod
     def load(cls, path: Path | str, **options: Any) -> TrelloSimulator:
