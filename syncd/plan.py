@@ -195,7 +195,7 @@ class _Planner(Matching, Deleting):
         changed: dict[str, Any] = {}
         for member, values in current.items():
             value = values.get(name, _MISSING)
-            if value is _MISSING or value == base:
+            if value is _MISSING or value == base or (uid, member) in self.adopted:
                 continue
             if value != rec.links[member].shadow.get(name, _MISSING):
                 changed[member] = value

@@ -70,6 +70,7 @@ class Matching(PlannerState):
             self._touch(intent.uid).links[intent.member] = LinkState(
                 intent.member, found.external_id, shadow={}
             )
+            self.adopted.add((intent.uid, intent.member))
             self.out.settled[intent.id] = "adopted"
         elif view.observation.complete:
             self.out.settled[intent.id] = "abandoned"  # it never landed: create it again

@@ -278,6 +278,25 @@ def test_pending_create_is_adopted_by_marker_not_created_twice() -> None:
     assert p.settled == {1: "adopted"}
 
 
+def test_an_adopted_create_is_finished_not_taken_for_an_edit() -> None:
+    """Killed between a create and its follow-up (a Jira issue made, its transition never
+    sent): the adopted record's other values are what the interrupted create left, not a
+    person's edit. The group's values stand and are written to it; nothing is recorded as
+    changed there, and nothing flows back to the other members."""
+    rec = record("r", links={"a": "A1"}, title="T", status="in_progress")
+    intent = Intent(1, "b", "r", "task", "create", {"title": "T", "status": "in_progress"})
+    p = run(
+        group(rec, pending=[intent]),
+        member("a", seen("A1", title="T", status="in_progress")),
+        member("b", seen("B5", title="T", status="todo", marker="r")),
+    )
+    assert p.settled == {1: "adopted"}
+    assert p.records["r"].base["status"] == "in_progress"
+    assert [(u.member, u.changes) for u in p.updates] == [("b", {"status": "in_progress"})]
+    assert p.changes == []
+    assert p.conflicts == []
+
+
 def test_pending_create_waits_for_a_complete_listing() -> None:
     """When the member's listing is incomplete, a pending create is neither adopted nor redone."""
     rec = record("r", links={"a": "A1"}, title="T")
