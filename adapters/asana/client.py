@@ -27,6 +27,7 @@ from syncd.http import (
     limiter_for,
     paginate,
 )
+from syncd.http.client import timeout_of
 from syncd.http.retry import SleepFn
 from syncd.redact import default_redactor
 
@@ -87,6 +88,7 @@ class AsanaClient:
             limiters=[limiter],
             retry_policy=retry_policy,
             transport=transport,
+            timeout=timeout_of(connection.timeout),
             **extra,
         )
         self._reads = asyncio.Semaphore(connection.reads_in_flight)

@@ -27,6 +27,14 @@ class AsanaConnection(ConnectionSettings):
         description="The X-Hook-Secret Asana sent when the webhook was made; deliveries must "
         "be signed with it.",
     )
+    timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="Seconds to wait for an answer before the call is given up (connecting "
+        "waits at most 10 s). A write that times out is not repeated: its record is retried "
+        "next run, after the journal has looked for it.",
+    )
     requests_per_minute: int = Field(
         default=150,
         ge=1,

@@ -28,6 +28,7 @@ from syncd.http import (
     limiter_for,
     paginate,
 )
+from syncd.http.client import timeout_of
 from syncd.http.retry import SleepFn
 from syncd.redact import default_redactor
 
@@ -82,6 +83,7 @@ class JiraClient:
             response_hooks=[self._note_date],
             retry_policy=retry_policy,
             transport=transport,
+            timeout=timeout_of(connection.timeout),
             **extra,
         )
 

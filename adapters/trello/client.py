@@ -25,6 +25,7 @@ from syncd.http import (
     default_error_text,
     limiter_for,
 )
+from syncd.http.client import timeout_of
 from syncd.http.retry import SleepFn
 from syncd.redact import default_redactor
 
@@ -80,6 +81,7 @@ class TrelloClient:
             response_hooks=hints,
             retry_policy=retry_policy,
             transport=transport,
+            timeout=timeout_of(connection.timeout),
             **extra,
         )
 

@@ -30,6 +30,7 @@ from syncd.redact import Redactor, default_redactor
 
 # Vendors answer in seconds; a read that takes longer than 30 s is stuck, not slow.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+MAX_CONNECT_SECONDS = 10.0
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 _REDIRECTABLE_METHODS = frozenset({"GET", "HEAD"})
 ErrorTextFn = Callable[[httpx.Response], str]
@@ -44,6 +45,13 @@ def user_agent() -> str:
         return f"syncd/{version('syncd')}"
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
         return "syncd/0+unknown"
+
+
+def timeout_of(seconds: float) -> httpx.Timeout:
+    """The timeouts of a connection's ``timeout`` setting: ``seconds`` to read, write or wait
+    for a pooled connection; connecting waits at most 10 s (a host that does not answer a
+    connect in 10 s is down, however slow its answers may be)."""
+    return httpx.Timeout(seconds, connect=min(seconds, MAX_CONNECT_SECONDS))
 
 
 def make_async_client(

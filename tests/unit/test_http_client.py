@@ -21,6 +21,7 @@ from syncd.http import (
     RetryPolicy,
     make_async_client,
 )
+from syncd.http.client import timeout_of
 from syncd.logs import build_processors, configure_logging
 from syncd.redact import Redactor
 
@@ -383,3 +384,12 @@ async def test_simulator_transport_is_used(time: FakeTime) -> None:
     async with HttpClient(base_url=BASE, transport=transport, sleep=time.sleep) as http:
         response = await http.request("GET", "/sim")
     assert response.json() == {"path": "/sim"}
+
+
+def test_a_connection_timeout_bounds_reads_and_writes_and_caps_connecting() -> None:
+    """``timeout`` (seconds) is the read, write and pool timeout; connecting waits 10 s at
+    most, and less when the setting is shorter."""
+    slow = timeout_of(120.0)
+    assert (slow.read, slow.write, slow.pool, slow.connect) == (120.0, 120.0, 120.0, 10.0)
+    quick = timeout_of(2.5)
+    assert (quick.read, quick.connect) == (2.5, 2.5)
