@@ -367,6 +367,9 @@ def _updated(ctx: _Context, action: Update, intent: int, sent: Values, observed:
         if name in returned:
             shadow[name] = returned[name]
     written = _canonical_sent(action.changes, _written(sent, observed))
+    ignored = _not_taken(returned, written, action.before)
+    for name in ignored:
+        del written[name]
     _keep_sent_where_altered(shadow, written, action.uid, member)
     _report_unwritten(ctx, action, observed, written)
     ctx.journal.complete_intent(
@@ -378,6 +381,16 @@ def _updated(ctx: _Context, action: Update, intent: int, sent: Values, observed:
         shadow=shadow,
         kind=action.kind,
     )
+    if ignored:
+        fields = ", ".join(sorted(ignored))
+        _fail(
+            ctx,
+            action,
+            RecordError(
+                f"the write was answered as done, but {fields} still "
+                "held the previous value; it is sent again next run"
+            ),
+        )
     ctx.result.updated[member] += 1
     ctx.settled.add(_key(action))
     specs = FIELDS[action.kind]
@@ -510,6 +523,23 @@ def _report_unwritten(
             field=name,
             reason=why,
         )
+
+
+def _not_taken(returned: Values, written: Values, before: Values) -> set[str]:
+    """The written fields the system still holds at the value it had before the write.
+
+    The write was answered as done (a proxy garbled the answer, a vendor dropped a field
+    without saying so), but it did not happen. The shadow keeps what the member really holds,
+    so the next run plans the write again, instead of remembering a value it never took.
+    """
+    return {
+        name
+        for name, value in written.items()
+        if name in returned
+        and name in before
+        and returned[name] != value
+        and returned[name] == before[name]
+    }
 
 
 def _keep_sent_where_altered(shadow: Values, sent: Values, uid: str, member: str) -> None:

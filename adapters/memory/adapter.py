@@ -138,6 +138,9 @@ class MemoryAdapter:
         """Change fields of a live record."""
         self._check_writable(kind, changes)
         self.backend.before_write(external_id)
+        if self.backend.faults.lost_updates > 0:
+            self.backend.faults.lost_updates -= 1
+            return self._observed(external_id, self.backend.live(external_id))
         try:
             rec = self.backend.change(external_id, changes)
         except KeyError as exc:

@@ -81,6 +81,9 @@ class FaultPlan:
     fail_write: float = 0
     fail_ids: set[str] = field(default_factory=set)  # external ids (or uids) whose writes fail
     title_limit: int | None = None  # stores titles cut to this length, as some systems do
+    # The next this-many updates are answered as done but not made (a proxy that garbled the
+    # system's answer into a success, a system that silently drops a write).
+    lost_updates: int = 0
     crash_before_write: int | None = None
     crash_after_write: int | None = None
     writes: int = 0

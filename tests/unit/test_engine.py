@@ -183,6 +183,22 @@ def test_value_a_system_alters_is_adopted_not_rewritten_forever(rig: Rig) -> Non
     assert rig.divergences() == []
 
 
+def test_a_write_answered_as_done_but_not_made_is_sent_again(rig: Rig) -> None:
+    """Found by the fault suite (a garbled 200 to a Jira update): the system says done but
+    still holds its old value. Remembering the value sent would leave that member stale for
+    good (its incremental listing never shows the record again) and a later full read would
+    take the old value for its own edit. The failure is reported and the write redone."""
+    ext = rig.backends["m0"].put("task", {"title": "T", "due": dt.date(2026, 5, 1)})
+    rig.sync()
+    rig.backends["m0"].change(ext, {"due": dt.date(2026, 6, 1)})
+    rig.backends["m1"].faults.lost_updates = 1
+    lossy = rig.sync()
+    assert [(f.member, f.action) for f in lossy.result.failures] == [("m1", "update")]
+    rig.sync()
+    assert {r["due"] for n in rig.names for r in rig.live(n).values()} == {dt.date(2026, 6, 1)}
+    assert rig.divergences() == []
+
+
 def test_first_sync_empty_field_does_not_conflict_with_a_filled_one(tmp_path: Path) -> None:
     """Matched on a first sync, a field one member never filled takes the other's value."""
     rig = Rig.make(open_store(tmp_path), 2)
