@@ -37,7 +37,10 @@ STARTUP_TIMEOUT = 10.0
 
 def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     """A listening-ready socket (port 0: an ephemeral port)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP named explicitly: asyncio sets TCP_NODELAY on accepted connections only when
+    # the listening socket says it is TCP; without it every small answer on a kept-alive
+    # connection waited ~40 ms for the client's delayed ACK (uvicorn issue #3149).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     return sock
