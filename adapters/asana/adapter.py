@@ -187,14 +187,15 @@ class AsanaAdapter(HttpMember):
         async for task in self.client.pages(f"/projects/{project.gid}/tasks", params):
             if self._in_sections(project, task):
                 tasks.append(task)
-        parents = [t for t in tasks if t.get("num_subtasks")]
+        # A task without a gid cannot be asked for its subtasks (it fails to parse, alone).
+        parents = [t for t in tasks if t.get("num_subtasks") and t.get("gid")]
         while parents:  # subtasks are not listed by the project: read them under their parent
             found = []
             for parent in parents:
                 path = f"/tasks/{parent['gid']}/subtasks"
                 found.extend([t async for t in self.client.pages(path, params)])
             tasks.extend(found)
-            parents = [t for t in found if t.get("num_subtasks")]
+            parents = [t for t in found if t.get("num_subtasks") and t.get("gid")]
         # Subtasks in the project are listed twice (by the project, and under their parent).
         unique = list({str(t.get("gid")): t for t in tasks}.values())
         errors: list[RecordError] = []
@@ -202,7 +203,10 @@ class AsanaAdapter(HttpMember):
         self._milestone_of = _milestones_of(reads)
         self._milestones_loaded = True
         records = [self._observed(r) for r in reads]
-        return Observation(records, token, True, errors)
+        # A task that failed to parse without a gid cannot be told apart from a deleted one:
+        # the listing then vouches for no absence (the planner spares only the ids it is given).
+        complete = all(e.external_id for e in errors)
+        return Observation(records, token, complete, errors)
 
     async def _changes(self, project: Project, cursor: str) -> Observation:
         gids: list[str] = []

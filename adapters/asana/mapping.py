@@ -82,7 +82,9 @@ def read_task(site: Site, task: Mapping[str, Any]) -> TaskRead:
     Raises:
         PayloadError: no gid, or a field of the wrong type.
     """
-    gid = str(task.get("gid") or "")
+    raw_gid = task.get("gid")
+    # Only text (or a number) is a gid: str() of a list or an object would make one up.
+    gid = str(raw_gid) if isinstance(raw_gid, str | int) and not isinstance(raw_gid, bool) else ""
     if not gid:
         raise PayloadError("task without gid")
     try:
@@ -107,7 +109,7 @@ def read_task(site: Site, task: Mapping[str, Any]) -> TaskRead:
 
 def _values(site: Site, kind: Kind, task: Mapping[str, Any]) -> Values:
     values: Values = {
-        "title": str(task.get("name") or "").strip(),
+        "title": _name(task.get("name")),
         "description": html_to_markdown(task.get("html_notes")),
         "due": _due(site, task),
     }
@@ -171,10 +173,21 @@ def _number(name: str, raw: Any) -> Any:
     return Decimal(repr(raw) if isinstance(raw, float) else str(raw))
 
 
+def _name(raw: Any) -> str:
+    """The title: Asana always sends ``name`` (``""`` for an unnamed task), so a missing, null
+    or non-text name is a malformed task, not a title to clear (nor ``"['a']"``)."""
+    if not isinstance(raw, str):
+        raise ValueError(f"name is {type(raw).__name__}, not text")
+    return raw.strip()
+
+
 def _due(site: Site, task: Mapping[str, Any]) -> dt.date | None:
     if task.get("due_on"):
         return parse_day(task["due_on"])
-    instant = parse_instant(task.get("due_at"))
+    raw = task.get("due_at")
+    instant = parse_instant(raw)
+    if raw and instant is None:  # unreadable is not "no due date": that would clear it
+        raise ValueError(f"due_at is not a time: {raw!r}")
     return instant.astimezone(site.timezone).date() if instant else None
 
 
@@ -218,7 +231,11 @@ def _json_number(value: Any) -> int | float | None:
 
 def parse_day(raw: Any) -> dt.date | None:
     """An Asana day ("2026-01-31")."""
-    return dt.date.fromisoformat(str(raw)[:10]) if raw else None
+    if not raw:
+        return None
+    if not isinstance(raw, str):  # str(20260131) would read as a day (ISO's basic format)
+        raise ValueError(f"not a day: {raw!r}")
+    return dt.date.fromisoformat(raw[:10])
 
 
 def parse_instant(raw: Any) -> dt.datetime | None:

@@ -161,7 +161,9 @@ class JiraAdapter(HttpMember):
             # Nothing newer was seen: move the cursor on with the server's clock (less the time
             # search may lag), so a quiet project is not re-read over and over around an old burst.
             latest = listed_at - SEARCH_LAG
-        complete = cursor is None
+        # An issue that failed to parse without an id cannot be told apart from a deleted one:
+        # the listing then vouches for no absence (the planner spares only the ids it is given).
+        complete = cursor is None and all(e.external_id for e in errors)
         window: list[Observed | tuple[str, str]] = [*records, *_still_recent(seen, latest)]
         return Observation(records, _encode_cursor(latest, window), complete, errors)
 

@@ -106,10 +106,14 @@ def read_issue(site: Site, issue: Mapping[str, Any]) -> IssueRead:
     Raises:
         PayloadError: the issue is malformed (no id or fields, a field of the wrong type).
     """
-    issue_id, key = str(issue.get("id") or ""), str(issue.get("key") or "")
+    issue_id, key = _id(issue.get("id")), str(issue.get("key") or "")
     fields = issue.get("fields")
     if not issue_id or not isinstance(fields, dict):
-        raise PayloadError(f"issue {key or issue_id or '?'}: no id or no fields")
+        # The id, when there is one, travels with the error: the planner then knows the issue
+        # is still there (a failed read is never taken as a deletion).
+        raise PayloadError(
+            f"issue {key or issue_id or '?'}: no id or no fields", external_id=issue_id or None
+        )
     try:
         kind, values, unknown = _read_fields(site, fields)
         values = normalise(kind, values)
@@ -129,15 +133,15 @@ def read_issue(site: Site, issue: Mapping[str, Any]) -> IssueRead:
 def _read_fields(site: Site, fields: Mapping[str, Any]) -> tuple[Kind, Values, str | None]:
     issue_type = (fields.get("issuetype") or {}).get("name")
     values: Values = {
-        "title": str(fields.get("summary") or "").strip(),
+        "title": _summary(fields.get("summary")),
         "description": read_description(site, fields.get("description")),
-        "due": parse_day(fields.get("duedate")),
+        "due": parse_day(fields.get("duedate"), epoch_ms=False),
     }
     if site.milestone_type is not None and issue_type == site.milestone_type:
         values["status"] = "done" if read_status(site, fields) == "done" else "todo"
         return "milestone", values, None
     values["status"] = read_status(site, fields)
-    values["labels"] = frozenset(str(label) for label in fields.get("labels") or ())
+    values["labels"] = frozenset(str(label) for label in _list(fields.get("labels"), "labels"))
     values["estimate_hours"] = read_hours(fields.get("timeoriginalestimate"))
     values["parent"] = _ref((fields.get("parent") or {}).get("id"))
     values["depends_on"] = read_blockers(site, fields.get("issuelinks") or ())
@@ -154,7 +158,7 @@ def _read_custom(site: Site, fields: Mapping[str, Any], values: Values) -> None:
     for name, field_id in site.custom.items():
         raw = fields.get(field_id)
         if name == "start":
-            values["start"] = parse_day(raw)
+            values["start"] = parse_day(raw, epoch_ms=False)
         elif name in COST_FIELDS:
             values[name] = read_amount(raw)
 
@@ -177,6 +181,10 @@ def read_description(site: Site, raw: Any) -> str:
     if raw is None:
         return ""
     if isinstance(raw, dict):
+        if raw.get("type") == "doc" and not isinstance(raw.get("content"), list):
+            # A document without its content list would read as "" and clear the description
+            # everywhere; only the nodes inside a document are skipped when malformed (adf.py).
+            raise ValueError("description is an ADF document without content")
         return str(adf_to_markdown(raw))
     if isinstance(raw, str):
         return wiki_to_markdown(raw) if not site.cloud else normalise_text(raw)
@@ -364,11 +372,15 @@ _WRITERS = {
 # --- values -------------------------------------------------------------------------------------
 
 
-def parse_day(raw: Any) -> dt.date | None:
-    """A Jira date ("2024-01-31"), or epoch milliseconds in old version payloads."""
+def parse_day(raw: Any, *, epoch_ms: bool = True) -> dt.date | None:
+    """A Jira date ("2024-01-31"), or epoch milliseconds in old version payloads.
+
+    ``epoch_ms=False`` for issue fields: their dates are always strings, and a number there
+    (20260131) would otherwise read as a day of January 1970.
+    """
     if raw is None or raw == "":
         return None
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
+    if epoch_ms and isinstance(raw, int | float) and not isinstance(raw, bool):
         return dt.datetime.fromtimestamp(raw / 1000, dt.UTC).date()
     if isinstance(raw, str):
         return dt.date.fromisoformat(raw[:10])
@@ -405,6 +417,31 @@ def read_amount(raw: Any) -> Decimal | None:
     if isinstance(raw, bool):
         raise ValueError("an amount cannot be a boolean")
     return Decimal(repr(raw) if isinstance(raw, float) else str(raw))
+
+
+def _id(raw: Any) -> str:
+    """An issue id as text; "" when it is missing or not an id (a list, an object, a bool),
+    which ``str()`` would otherwise turn into a new, made-up id."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        return ""
+    return str(raw)
+
+
+def _summary(raw: Any) -> str:
+    """The title. Every issue has a summary (Jira requires one): a missing, null or non-text
+    summary is a malformed issue, not an empty title to propagate (nor ``"['a']"``)."""
+    if not isinstance(raw, str):
+        raise ValueError(f"summary is {type(raw).__name__}, not text")
+    return raw.strip()
+
+
+def _list(raw: Any, name: str) -> list[Any]:
+    """A JSON array field (null: empty); a string is not iterated letter by letter."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ValueError(f"{name} is {type(raw).__name__}, not a list")
+    return raw
 
 
 def _ref(value: Any, prefix: str = "") -> Ref | None:

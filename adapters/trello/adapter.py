@@ -157,7 +157,9 @@ class TrelloAdapter(HttpMember):
         head = str(newest[0]["id"]) if isinstance(newest, list) and newest else "0" * 24
         errors: list[RecordError] = []
         records = self._observe(board, cards, errors)
-        return Observation(records, head, True, errors)
+        # A card that failed to parse without an id cannot be told apart from a deleted one:
+        # the listing then vouches for no absence (the planner spares only the ids it is given).
+        return Observation(records, head, all(e.external_id for e in errors), errors)
 
     async def _all_cards(self, board: Board, **fields: str) -> list[dict[str, Any]]:
         """Every open card, newest first, 1,000 a page (``before`` the oldest seen); with all
@@ -218,8 +220,8 @@ class TrelloAdapter(HttpMember):
         """The board's milestone cards (names and labels only)."""
         label = self._site(board).milestone_label
         for card in await self._all_cards(board, fields="name,idLabels"):
-            if label in (card.get("idLabels") or []):
-                self._milestones[str(card.get("name", "")).strip().casefold()] = str(card["id"])
+            if entry := _milestone_entry(card, label):
+                self._milestones[entry[0]] = entry[1]
 
     async def _read_cards(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         """Cards by id, 10 per batch call; deleted ones left out, archived ones too."""
@@ -236,10 +238,14 @@ class TrelloAdapter(HttpMember):
         self, board: Board, cards: list[dict[str, Any]], errors: list[RecordError]
     ) -> list[Observed]:
         site = self._site(board)
-        in_scope = [c for c in cards if self._in_lists(board, c)]
-        for card in in_scope:
-            if site.milestone_label in (card.get("idLabels") or []):
-                self._milestones[str(card.get("name", "")).strip().casefold()] = str(card["id"])
+        # A card with no list id is malformed, not out of scope: it fails alone, with its id,
+        # where out of scope it would be taken as deleted by a complete listing.
+        listed = [c for c in cards if isinstance(c.get("idList"), str)]
+        errors.extend(_no_list(c, self.name) for c in cards if c not in listed)
+        in_scope = [c for c in listed if self._in_lists(board, c)]
+        self._milestones.update(
+            entry for c in in_scope if (entry := _milestone_entry(c, site.milestone_label))
+        )
         site = self._site(board)
         records = []
         for card in in_scope:
@@ -631,6 +637,20 @@ def _webhook_info(hook: Mapping[str, Any]) -> WebhookInfo:
 
 
 def _observed(read: CardRead) -> Observed:
+def _no_list(card: Mapping[str, Any], member: str) -> PayloadError:
+    card_id = card.get("id") if isinstance(card.get("id"), str) else None
+    return PayloadError(f"card {card_id or '?'}: no list id", member=member, external_id=card_id)
+
+
+def _milestone_entry(card: Mapping[str, Any], label: str | None) -> tuple[str, str] | None:
+    """(casefolded name, card id) of a milestone card. A card without an id or a list of
+    labels is skipped here (it fails to parse, alone), not a KeyError for the whole listing."""
+    labels, card_id = card.get("idLabels"), card.get("id")
+    if not isinstance(labels, list) or label not in labels or not isinstance(card_id, str):
+        return None
+    return str(card.get("name", "")).strip().casefold(), card_id
+
+
     return Observed(read.kind, read.id, read.values, read.modified_at, read.url)
 
 

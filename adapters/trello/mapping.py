@@ -64,16 +64,17 @@ def read_card(site: Site, card: Mapping[str, Any]) -> CardRead:
     Raises:
         PayloadError: no id, or a field of the wrong type.
     """
-    card_id = str(card.get("id") or "")
+    raw_id = card.get("id")
+    card_id = raw_id if isinstance(raw_id, str) else ""  # str() of a list would make one up
     if not card_id:
         raise PayloadError("card without id")
     try:
-        label_ids = [str(i) for i in card.get("idLabels") or []]
+        label_ids = [str(i) for i in _array(card, "idLabels")]
         kind: Kind = "milestone" if site.milestone_label in label_ids else "task"
         values = normalise(kind, _values(site, kind, card, label_ids))
+        members = tuple(str(m) for m in _array(card, "idMembers"))  # a milestone's too
     except (TypeError, ValueError, KeyError, AttributeError, InvalidOperation) as exc:
         raise PayloadError(f"card {card_id}: {exc}", external_id=card_id) from exc
-    members = tuple(str(m) for m in card.get("idMembers") or [])
     return CardRead(
         kind,
         card_id,
@@ -87,8 +88,8 @@ def read_card(site: Site, card: Mapping[str, Any]) -> CardRead:
 def _values(site: Site, kind: Kind, card: Mapping[str, Any], labels: list[str]) -> Values:
     status = read_status(site, card)
     values: Values = {
-        "title": str(card.get("name") or "").strip(),
-        "description": normalise_text(str(card.get("desc") or "")),
+        "title": _text(card, "name").strip(),
+        "description": normalise_text(_text(card, "desc", optional=True)),
         "due": to_day(site, card.get("due")),
     }
     if kind == "milestone":
@@ -120,10 +121,32 @@ def _values(site: Site, kind: Kind, card: Mapping[str, Any], labels: list[str]) 
 _UNKNOWN = object()
 
 
+def _text(card: Mapping[str, Any], name: str, *, optional: bool = False) -> str:
+    """A text field. Every card has a ``name``; an ``optional`` one (``desc``) may be null, for
+    "". A missing name or a value that is not text is malformed: ``str()`` would make up a
+    title (``""``, ``"['a']"``) that the other tools would then be given."""
+    raw = card.get(name)
+    if raw is None and optional:
+        return ""
+    if not isinstance(raw, str):
+        raise ValueError(f"{name} is {type(raw).__name__}, not text")
+    return raw
+
+
+def _array(card: Mapping[str, Any], name: str) -> list[Any]:
+    """A list of ids (null: none); a string is not read letter by letter."""
+    raw = card.get(name)
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ValueError(f"{name} is {type(raw).__name__}, not a list")
+    return raw
+
+
 def _assignee(site: Site, card: Mapping[str, Any]) -> Any:
     """The first member with a known email; None without members; unknown (left out) when
     the card's members are all people the config does not know."""
-    members = [str(m) for m in card.get("idMembers") or []]
+    members = [str(m) for m in _array(card, "idMembers")]
     for member in members:
         if member in site.emails:
             return site.emails[member]
@@ -158,9 +181,17 @@ def _number(name: str, raw: Any) -> Any:
 
 
 def to_day(site: Site, raw: Any) -> dt.date | None:
-    """A Trello instant as the date it falls on in the member's time zone."""
+    """A Trello instant as the date it falls on in the member's time zone.
+
+    Raises:
+        ValueError: a value that is not an instant (read as "no date", it would clear it).
+    """
+    if raw is None or raw == "":
+        return None
     moment = parse_instant(raw)
-    return moment.astimezone(site.timezone).date() if moment else None
+    if moment is None:
+        raise ValueError(f"not a time: {raw!r}")
+    return moment.astimezone(site.timezone).date()
 
 
 def to_instant(site: Site, day: dt.date | None) -> str | None:
