@@ -328,6 +328,25 @@ class WebhookAdmin(Protocol):
 
 
 @runtime_checkable
+class DatedWebhooks(Protocol):
+    """An adapter that can tell when its vendor made a delivery's event, so that the listener
+    refuses an old delivery sent again (a replay); without it, deliveries are only deduplicated.
+    """
+
+    def webhook_time(self, request: WebhookRequest) -> dt.datetime | None:
+        """When the vendor made the event of a delivery that ``webhook`` verified.
+
+        Args:
+            request: the delivery, already verified by ``webhook``.
+
+        Returns:
+            The time written in the signed body (aware; the same on the vendor's retries), or
+            None when the delivery carries none.
+        """
+        ...
+
+
+@runtime_checkable
 class BulkCreate(Protocol):
     """An adapter that can create several records in one call (Jira bulk, Asana batch)."""
 

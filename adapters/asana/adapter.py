@@ -14,6 +14,7 @@ the project's task changes through; Asana shakes hands with the target while it 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -32,6 +33,7 @@ from adapters.asana.mapping import (
     OPT_FIELDS,
     Site,
     TaskRead,
+    parse_instant,
     read_task,
     write_fields,
 )
@@ -415,6 +417,19 @@ class AsanaAdapter(HttpMember):
             for e in events
             if isinstance(e, dict) and (e.get("resource") or {}).get("resource_type") == "task"
         ]
+
+    def webhook_time(self, request: WebhookRequest) -> dt.datetime | None:
+        """The newest ``created_at`` of the delivery's events (Asana sends no time of its own;
+        a heartbeat, with no events, has none).
+        https://developers.asana.com/reference/events (EventResponse.created_at)"""
+        try:
+            events = json.loads(request.body).get("events") or []
+        except (ValueError, AttributeError):
+            return None
+        if not isinstance(events, list):
+            return None
+        times = [parse_instant(e.get("created_at")) for e in events if isinstance(e, dict)]
+        return max((t for t in times if t is not None), default=None)
 
     # --- webhooks (syncd webhooks) ------------------------------------------------------------
 

@@ -264,6 +264,14 @@ class JiraAdapter(HttpMember):
             return None
         return webhook_ids(event, self.settings.project)
 
+    def webhook_time(self, request: WebhookRequest) -> dt.datetime | None:
+        """The event's ``timestamp`` (ms since the epoch; Cloud and Data Center alike), which
+        the signature covers. Not ``X-Atlassian-Webhook-Identifier``: a header, unsigned."""
+        try:
+            return webhook_event_time(json.loads(request.body))
+        except ValueError:
+            return None
+
     # --- webhook registrations (``syncd webhooks``) ---------------------------------------------
     #
     # Jira's *admin* webhooks (``/rest/webhooks/1.0/webhook``, Cloud and Data Center alike), made
@@ -852,6 +860,17 @@ def webhook_ids(event: Any, project: str) -> list[str] | None:
         version = event.get("version") or {}
         return [VERSION_PREFIX + str(version["id"])] if version.get("id") else None
     return []
+
+
+def webhook_event_time(event: Any) -> dt.datetime | None:
+    """A webhook event's ``timestamp`` (ms since the epoch) as aware UTC, or None."""
+    stamp = event.get("timestamp") if isinstance(event, dict) else None
+    if isinstance(stamp, bool) or not isinstance(stamp, int | float):
+        return None
+    try:
+        return dt.datetime.fromtimestamp(stamp / 1000, dt.UTC)
+    except (OverflowError, OSError, ValueError):  # beyond what a datetime holds
+        return None
 
 
 def _jql_of(hook: Mapping[str, Any]) -> str:

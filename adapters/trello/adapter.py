@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -49,6 +50,7 @@ from adapters.trello.mapping import (
     card_body,
     custom_items,
     number_item,
+    parse_instant,
     read_card,
 )
 from syncd.errors import AdapterError, MemberError, PayloadError, RecordError, RecordNotFound
@@ -354,6 +356,15 @@ class TrelloAdapter(HttpMember):
         card = ((action.get("data") or {}).get("card") or {}).get("id")
         return [str(card)] if card else []
 
+    def webhook_time(self, request: WebhookRequest) -> dt.datetime | None:
+        """The ``date`` of the delivery's action (``2020-03-09T19:41:51.396Z``), the same on
+        Trello's retries. https://developer.atlassian.com/cloud/trello/guides/rest-api/webhooks/"""
+        try:
+            action = json.loads(request.body).get("action") or {}
+        except (ValueError, AttributeError):
+            return None
+        return parse_instant(action.get("date")) if isinstance(action, dict) else None
+
     # --- webhook registrations (syncd webhooks) --------------------------------------------------
 
     async def list_webhooks(self) -> list[WebhookInfo]:
@@ -626,17 +637,6 @@ class TrelloAdapter(HttpMember):
 _PLAIN = frozenset({"title", "description", "due", "start", "status"})
 
 
-def _webhook_info(hook: Mapping[str, Any]) -> WebhookInfo:
-    """A webhook as Trello answers it (``id``, ``callbackURL``, ``idModel``, ``active``)."""
-    return WebhookInfo(
-        id=str(hook["id"]),
-        url=str(hook.get("callbackURL") or ""),
-        scope=str(hook.get("idModel") or ""),
-        active=hook.get("active") is not False,
-    )
-
-
-def _observed(read: CardRead) -> Observed:
 def _no_list(card: Mapping[str, Any], member: str) -> PayloadError:
     card_id = card.get("id") if isinstance(card.get("id"), str) else None
     return PayloadError(f"card {card_id or '?'}: no list id", member=member, external_id=card_id)
@@ -651,6 +651,17 @@ def _milestone_entry(card: Mapping[str, Any], label: str | None) -> tuple[str, s
     return str(card.get("name", "")).strip().casefold(), card_id
 
 
+def _webhook_info(hook: Mapping[str, Any]) -> WebhookInfo:
+    """A webhook as Trello answers it (``id``, ``callbackURL``, ``idModel``, ``active``)."""
+    return WebhookInfo(
+        id=str(hook["id"]),
+        url=str(hook.get("callbackURL") or ""),
+        scope=str(hook.get("idModel") or ""),
+        active=hook.get("active") is not False,
+    )
+
+
+def _observed(read: CardRead) -> Observed:
     return Observed(read.kind, read.id, read.values, read.modified_at, read.url)
 
 

@@ -1,28 +1,37 @@
 """The webhook listener under a stream of hostile deliveries (issue 9): a thousand malformed,
-unsigned, wrongly signed or oversized requests in a row are each refused with a 4xx (a GET or
-HEAD, a vendor's check of the URL, is answered 200 and runs nothing), trigger nothing, and
-leave the listener answering the next genuine delivery."""
+unsigned, wrongly signed, oversized or replayed requests in a row trigger nothing and leave the
+listener answering the next genuine delivery. Each is refused with a 4xx, but a GET or HEAD (a
+vendor's check of the URL, 200) and an exact copy of a delivery already accepted (200, marked a
+duplicate: it may be the vendor's retry, see `syncd.webhooks`)."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import random
 from collections.abc import AsyncIterator
 
 import httpx
 
-from tests.unit.test_webhooks import Harness, jira_delivery
+from syncd.webhooks import REPLAY_WINDOW, STALE
+from tests.unit.test_webhooks import Delivery, Harness, jira_delivery
 
 ROUTES = ["acme-jira", "acme-asana", "acme-trello", "local", "nobody", "acme-jira/extra"]
 METHODS = ["POST", "POST", "POST", "GET", "PUT", "HEAD", "DELETE"]
 
 
-def hostile(rng: random.Random) -> tuple[str, str, bytes, dict[str, str]]:
-    """One bad delivery: garbage, truncated JSON, a forged or missing signature, a huge body."""
+def hostile(rng: random.Random, genuine: Delivery) -> tuple[str, str, bytes, dict[str, str]]:
+    """One bad delivery: garbage, truncated JSON, a forged or missing signature, a huge body, a
+    copy of the ``genuine`` delivery already accepted, or a genuine one made long ago."""
     route = rng.choice(ROUTES)
     method = rng.choice(METHODS)
     body, headers = jira_delivery(f"WEB-{rng.randrange(10_000)}")
-    kind = rng.randrange(7)
+    kind = rng.randrange(9)
+    if kind == 7:
+        return "POST", "/webhooks/acme-jira", *genuine
+    if kind == 8:
+        made = dt.datetime.now(dt.UTC) - REPLAY_WINDOW - dt.timedelta(hours=rng.randrange(1, 999))
+        return "POST", "/webhooks/acme-jira", *jira_delivery(f"WEB-{rng.randrange(99)}", made)
     if kind == 0:
         body = rng.randbytes(rng.randrange(0, 2048))
     elif kind == 1:
@@ -44,25 +53,38 @@ def test_a_thousand_hostile_deliveries_are_refused_and_trigger_nothing() -> None
     harness = Harness()
     rng = random.Random(9)
     statuses: dict[int, int] = {}
+    duplicates = stale = 0
+    genuine = jira_delivery("WEB-2")
+    assert harness.send("POST", "/webhooks/acme-jira", *genuine).status_code == 200
+    harness.triggered.clear()
 
     async def storm() -> httpx.Response:
+        nonlocal duplicates, stale
         transport = httpx.ASGITransport(app=harness.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://syncd") as web:
             for _ in range(1000):
-                method, path, body, headers = hostile(rng)
+                method, path, body, headers = hostile(rng, genuine)
                 answer = await web.request(method, path, content=body, headers=headers)
                 statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
                 if method in ("GET", "HEAD") and answer.status_code == 200:
                     continue  # a vendor's check of the callback URL (Trello): nothing runs
+                if (body, headers) == genuine and answer.status_code == 200:
+                    assert answer.json() == {"triggered": [], "duplicate": True}
+                    duplicates += 1
+                    continue
                 assert 400 <= answer.status_code < 500, (method, path, answer.status_code)
+                if answer.status_code == 401 and answer.json() == {"error": STALE}:
+                    stale += 1
             body, headers = jira_delivery("WEB-1")
             return await web.post("/webhooks/acme-jira", content=body, headers=headers)
 
-    genuine = asyncio.run(storm())
-    assert harness.triggered == ["web"]  # the genuine delivery (a WEB issue) alone
-    assert genuine.status_code < 300
+    fresh = asyncio.run(storm())
+    assert harness.triggered == ["web"]  # the fresh genuine delivery (a WEB issue) alone
+    assert fresh.status_code < 300
     assert sum(statuses.values()) == 1000
-    assert {401, 413} <= statuses.keys()  # unsigned or forged; oversized
+    assert {401, 413} <= statuses.keys()  # unsigned, forged or stale; oversized
+    assert duplicates > 50  # the copies of the genuine delivery: acknowledged, never run
+    assert stale > 50  # genuine deliveries made long ago
 
 
 def test_an_endless_delivery_is_cut_off_at_the_limit_not_read_to_its_end() -> None:
