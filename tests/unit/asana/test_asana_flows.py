@@ -96,6 +96,38 @@ def test_a_start_date_after_the_due_date_is_refused_for_that_field_only() -> Non
     assert "later due date" in made.unwritten["start"]
 
 
+def test_a_due_date_before_the_start_held_is_refused_for_that_field_only() -> None:
+    """Another tool moved a due date before the task's start: Asana would refuse the whole
+    update (400); the due date is left out and reported, the rest of the update is made.
+    A new process (nothing read yet) reads the task first."""
+    sim, adapter = make()
+    values = {"title": "T", "start": dt.date(2026, 3, 30), "due": dt.date(2026, 4, 10)}
+    made = run(adapter.create("task", values, uid="u"))
+    fresh = make_again(sim, adapter)
+    changes = {"due": dt.date(2026, 3, 2), "title": "Renamed"}
+    item = UpdateItem("task", made.external_id, changes)
+    (updated,) = run(fresh.update_many([item]))
+    assert not isinstance(updated, RecordError)
+    assert (updated.values["title"], updated.values["due"]) == ("Renamed", dt.date(2026, 4, 10))
+    assert "start date" in updated.unwritten["due"]
+
+
+def test_a_one_day_move_before_the_start_clears_the_start_and_lands_the_due_date() -> None:
+    """A task made a one-day task earlier (start = due, before the start Asana holds): the
+    start cannot be kept, and the start held would refuse the due date; the start is cleared
+    and reported, the due date lands."""
+    sim, adapter = make()
+    values = {"title": "T", "start": dt.date(2026, 3, 30), "due": dt.date(2026, 4, 10)}
+    made = run(adapter.create("task", values, uid="u"))
+    changes = {"start": dt.date(2026, 3, 6), "due": dt.date(2026, 3, 6)}
+    (updated,) = run(
+        make_again(sim, adapter).update_many([UpdateItem("task", made.external_id, changes)])
+    )
+    assert not isinstance(updated, RecordError)
+    assert (updated.values["start"], updated.values["due"]) == (None, dt.date(2026, 3, 6))
+    assert set(updated.unwritten) == {"start"}
+
+
 def test_an_expired_sync_token_reads_everything_again_completely() -> None:
     """After the token expires (412), the next read is complete, with a fresh token."""
     sim, adapter = make()
