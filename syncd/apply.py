@@ -31,7 +31,14 @@ from adapters.base import (
     Observed,
     UpdateItem,
 )
-from syncd.errors import AdapterError, MemberError, RecordError, Replan, SyncdError
+from syncd.errors import (
+    AdapterError,
+    MemberError,
+    OutcomeUnknown,
+    RecordError,
+    Replan,
+    SyncdError,
+)
 from syncd.model import FIELDS, Kind, Values, encode, encode_value, map_refs, references
 from syncd.plan import Action, Create, Delete, Plan, Update, fingerprint
 from syncd.state import Change, IntentAction, IntentStatus, RecordState, Refusal
@@ -456,7 +463,14 @@ def _intend(ctx: _Context, action: Action, verb: IntentAction, payload: dict[str
 def _failed_write(
     ctx: _Context, action: Action, intent: int, exc: AdapterError, *, stop: bool = True
 ) -> None:
-    ctx.journal.set_intent_status(intent, "failed", str(exc))
+    if isinstance(exc, OutcomeUnknown) and isinstance(action, Create):
+        # The record may exist now. Its intent stays pending: the next run reads the member
+        # completely and adopts it (marker, else kind and title) before creating it again.
+        # Marked failed, a Trello card (no markers) that did land would be read as a new
+        # record and copied back everywhere, and created once more.
+        log.warning("sync.create.unsure", member=action.member, uid=action.uid, error=str(exc))
+    else:
+        ctx.journal.set_intent_status(intent, "failed", str(exc))
     _fail(ctx, action, exc)
     if stop and isinstance(exc, MemberError):
         raise _MemberDown from exc

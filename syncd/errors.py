@@ -91,6 +91,13 @@ class PayloadError(RecordError):
     """The system sent a record that does not parse; it is skipped, never written from."""
 
 
+class OutcomeUnknown(RecordError):
+    """A write that may or may not have happened: it timed out, its connection dropped, the
+    vendor answered 500/502/504, or its answer could not be read. A create's intent stays
+    pending, so the next run looks for the record (by marker, else kind and title) before it
+    would create it again."""
+
+
 class Unsupported(AdapterError):
     """The system cannot represent or perform what was asked."""
 

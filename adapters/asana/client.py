@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from adapters.asana.config import AsanaConnection
-from syncd.errors import MemberError, PayloadError
+from syncd.errors import MemberError, OutcomeUnknown, PayloadError
 from syncd.http import (
     HttpClient,
     OffsetTokenPaginator,
@@ -223,7 +223,10 @@ def _json(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError as exc:
-        raise PayloadError(f"{response.request.url.path}: the answer is not JSON") from exc
+        # The answer to a write that cannot be read (cut short, garbled): the write may
+        # well have happened. A create's intent then stays pending, to be looked for.
+        error = PayloadError if response.request.method in ("GET", "HEAD") else OutcomeUnknown
+        raise error(f"{response.request.url.path}: the answer is not JSON") from exc
 
 
 def _data(response: httpx.Response) -> Any:

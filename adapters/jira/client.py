@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from adapters.jira.config import JiraConnection
-from syncd.errors import MemberError, PayloadError
+from syncd.errors import MemberError, OutcomeUnknown, PayloadError
 from syncd.http import (
     HttpClient,
     NextPageTokenPaginator,
@@ -348,7 +348,10 @@ def _json(response: httpx.Response) -> Any:
         return response.json()
     except ValueError as exc:
         url = response.request.url.path
-        raise PayloadError(f"{response.request.method} {url}: the answer is not JSON") from exc
+        # The answer to a write that cannot be read (cut short, garbled): the write may
+        # well have happened. A create's intent then stays pending, to be looked for.
+        error = PayloadError if response.request.method in ("GET", "HEAD") else OutcomeUnknown
+        raise error(f"{response.request.method} {url}: the answer is not JSON") from exc
 
 
 def _object(value: Any) -> Json:

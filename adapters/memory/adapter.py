@@ -26,7 +26,14 @@ from adapters.base import (
 )
 from adapters.memory.backend import MemoryBackend, StoredRecord
 from adapters.memory.config import MemoryConnection, MemoryMember
-from syncd.errors import MemberError, PayloadError, RecordError, RecordNotFound, Unsupported
+from syncd.errors import (
+    MemberError,
+    OutcomeUnknown,
+    PayloadError,
+    RecordError,
+    RecordNotFound,
+    Unsupported,
+)
 from syncd.model import FIELDS, KINDS, Kind, Values
 
 _SHARED: dict[str, MemoryBackend] = {}
@@ -132,6 +139,9 @@ class MemoryAdapter:
         except PayloadError as exc:
             raise RecordError(str(exc), member=self.name) from exc
         self.backend.after_write()
+        if self.backend.faults.unsure_creates > 0:
+            self.backend.faults.unsure_creates -= 1
+            raise OutcomeUnknown(f"{kind} {uid}: the answer was lost", member=self.name)
         return self._observed(ext, self.backend.records[ext])
 
     async def update(self, kind: Kind, external_id: str, changes: Values) -> Observed:

@@ -84,6 +84,9 @@ class FaultPlan:
     # The next this-many updates are answered as done but not made (a proxy that garbled the
     # system's answer into a success, a system that silently drops a write).
     lost_updates: int = 0
+    # The next this-many creates are made, but their answer is lost (a timeout, a dropped
+    # connection): the caller gets OutcomeUnknown.
+    unsure_creates: int = 0
     crash_before_write: int | None = None
     crash_after_write: int | None = None
     writes: int = 0

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from adapters.trello.config import TrelloConnection
-from syncd.errors import MemberError, PayloadError
+from syncd.errors import MemberError, OutcomeUnknown, PayloadError
 from syncd.http import (
     HeaderHints,
     HttpClient,
@@ -144,4 +144,7 @@ def _json(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError as exc:
-        raise PayloadError(f"{response.request.url.path}: the answer is not JSON") from exc
+        # The answer to a write that cannot be read (cut short, garbled): the write may
+        # well have happened. A create's intent then stays pending, to be looked for.
+        error = PayloadError if response.request.method in ("GET", "HEAD") else OutcomeUnknown
+        raise error(f"{response.request.url.path}: the answer is not JSON") from exc

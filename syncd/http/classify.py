@@ -56,7 +56,7 @@ _NEVER_RETRY = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
 # The request may have reached the server: only safe to repeat when idempotent.
 _MAYBE_SENT = (httpx.TransportError,)
 # Gateway statuses after which the origin may still have done the work.
-_UNKNOWN_OUTCOME_STATUSES = frozenset({500, 502, 504})
+UNKNOWN_OUTCOME_STATUSES = frozenset({500, 502, 504})
 _MEMBER_STATUSES = frozenset({401, 403, 407, 410})
 
 
@@ -112,7 +112,7 @@ def _classify_status(response: httpx.Response, *, idempotent: bool) -> Verdict:
         # with Retry-After; without it, a plain outage.
         # https://developer.atlassian.com/cloud/jira/platform/rate-limiting/
         return Verdict.RATE_LIMITED if "retry-after" in response.headers else Verdict.RETRY
-    if status in _UNKNOWN_OUTCOME_STATUSES:
+    if status in UNKNOWN_OUTCOME_STATUSES:
         return Verdict.RETRY if idempotent else Verdict.FAIL_RECORD
     if status == 408:
         return Verdict.RETRY

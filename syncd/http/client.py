@@ -19,9 +19,9 @@ from typing import Any, NoReturn, Self
 
 import httpx
 
-from syncd.errors import AdapterError, MemberError, RecordError, RecordNotFound
+from syncd.errors import AdapterError, MemberError, OutcomeUnknown, RecordError, RecordNotFound
 from syncd.http.calls import CallCounter, CallRecord
-from syncd.http.classify import Verdict, classify, retry_after
+from syncd.http.classify import UNKNOWN_OUTCOME_STATUSES, Verdict, classify, retry_after
 from syncd.http.errortext import default_error_text
 from syncd.http.ratelimit import CALL_PRIORITY, RateLimiter
 from syncd.http.retry import ClockFn, Retryable, RetryPolicy, SleepFn, retrying
@@ -259,7 +259,7 @@ class HttpClient:
             raise Retryable(f"{where}: {reason}") from exc
         if verdict is Verdict.FAIL_RECORD:
             message = f"{where}: {reason}; the write may or may not have happened"
-            raise RecordError(message, member=self.member) from exc
+            raise OutcomeUnknown(message, member=self.member) from exc
         raise MemberError(f"{where}: {reason}", member=self.member) from exc
 
     def _error_for_response(
@@ -276,6 +276,8 @@ class HttpClient:
         error_type: type[AdapterError] = MemberError
         if verdict is Verdict.FAIL_RECORD:
             error_type = RecordNotFound if response.status_code == 404 else RecordError
+            if not call.idempotent and response.status_code in UNKNOWN_OUTCOME_STATUSES:
+                error_type = OutcomeUnknown
         return error_type(message, member=self.member)
 
     def _describe(self, call: _Call, response: httpx.Response) -> str:

@@ -183,6 +183,26 @@ def test_value_a_system_alters_is_adopted_not_rewritten_forever(rig: Rig) -> Non
     assert rig.divergences() == []
 
 
+@pytest.mark.parametrize("markers", [True, False])
+def test_a_create_whose_answer_was_lost_is_adopted_not_made_twice(
+    tmp_path: Path, markers: bool
+) -> None:
+    """Found by the fault suite (a Trello card create whose connection dropped): the card was
+    made, the intent was marked failed, and the next run read the card as a new record,
+    copied it everywhere and made the original again. The intent now stays pending and the
+    next run adopts the record, by marker or else by title."""
+    rig = Rig.make(open_store(tmp_path), [{}, {"markers": markers}])
+    rig.backends["m0"].put("task", {"title": "Landed"})
+    rig.backends["m1"].faults.unsure_creates = 1
+    first = rig.sync()
+    assert [(f.member, f.action) for f in first.result.failures] == [("m1", "create")]
+    rig.sync()
+    for name in rig.names:
+        assert [r["title"] for r in rig.live(name).values()] == ["Landed"]
+    assert rig.divergences() == []
+    assert rig.sync().plan.is_empty()
+
+
 def test_a_write_answered_as_done_but_not_made_is_sent_again(rig: Rig) -> None:
     """Found by the fault suite (a garbled 200 to a Jira update): the system says done but
     still holds its old value. Remembering the value sent would leave that member stale for
