@@ -116,8 +116,12 @@ class AsanaClient:
             async for item in paginate(
                 self.http, "GET", path, OffsetTokenPaginator(100), params=params
             ):
-                if isinstance(item, dict):
-                    yield item
+                if not isinstance(item, dict):
+                    # Not a task: it cannot be told apart from a deleted one, so the listing
+                    # vouches for nothing (a task that is an object but malformed fails
+                    # alone, later, with its gid).
+                    raise MemberError(f"{path}: a listed item is not an object")
+                yield item
 
     async def events(self, resource: str, sync: str | None) -> Events:
         """One page of the project's events since ``sync``.

@@ -171,12 +171,15 @@ class TrelloAdapter(HttpMember):
         cards: list[dict[str, Any]] = []
         while True:
             page = await self.client.get(f"/boards/{board.id}/cards/open", params)
-            if not isinstance(page, list):
+            if not isinstance(page, list) or not all(isinstance(c, dict) for c in page):
+                # An item that is not a card cannot be told apart from a deleted card: the
+                # listing vouches for nothing (a card that is an object but malformed fails
+                # alone, later, with its id).
                 raise MemberError("cards: malformed page")
-            cards.extend(c for c in page if isinstance(c, dict))
+            cards.extend(page)
             if len(page) < PAGE:
                 return cards
-            params["before"] = min(str(c["id"]) for c in page)
+            params["before"] = min(str(c.get("id")) for c in page)
 
     async def _changes(self, cursor: str) -> Observation:
         board = await self._ready()
@@ -185,7 +188,7 @@ class TrelloAdapter(HttpMember):
         params: dict[str, Any] = {"since": cursor, "filter": CARD_ACTIONS, "limit": PAGE}
         while True:
             page = await self.client.get(f"/boards/{board.id}/actions", params)
-            if not isinstance(page, list):
+            if not isinstance(page, list) or not all(isinstance(a, dict) for a in page):
                 raise MemberError("actions: malformed page")
             for action in page:
                 card = ((action.get("data") or {}).get("card") or {}).get("id")

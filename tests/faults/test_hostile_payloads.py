@@ -30,7 +30,7 @@ from adapters.memory.backend import MemoryBackend
 from adapters.memory.config import MemoryConnection, MemoryMember
 from adapters.trello.adapter import forget_caches as forget_trello
 from syncd.engine import RunReport, SyncOptions, sync_group
-from syncd.errors import PayloadError
+from syncd.errors import MemberError, PayloadError
 from syncd.model import Values
 from syncd.plan import Policy
 from syncd.store import Store
@@ -453,6 +453,17 @@ def test_a_tolerated_record_reads_as_exactly_its_canonical_value(
     read = by_id[api.ids[1]]
     assert (read.kind, read.values) == ("task", {**by_id[api.ids[0]].values, **variant.values})
     assert {name: getattr(read, name) for name in variant.attrs} == variant.attrs
+
+
+@pytest.mark.parametrize("api_name", ["jira", "asana", "trello"])
+@pytest.mark.parametrize("item", ["garbage", 12, None, ["a", "list"]])
+def test_a_listed_item_that_is_not_an_object_fails_the_listing(api_name: str, item: Any) -> None:
+    """An item that is not an object has no id: it cannot be told apart from a deleted record,
+    so the listing is refused whole (a member error: nothing concluded, nothing deleted).
+    Asana and Trello used to drop it silently and call the listing complete."""
+    api = APIS[api_name]()
+    with pytest.raises(MemberError):
+        api.fetch(item)
 
 
 def test_a_trello_card_in_a_list_the_board_lacks_is_out_of_scope() -> None:
