@@ -157,24 +157,7 @@ class Demo:
             yield
 
     def write_config(self) -> Config:
-        people: dict[str, dict[str, str]] = defaultdict(dict)
-        for member, site in self.sites.items():
-            for email, user in site.people.items():
-                people[email][member] = user
-        document = {
-            "state": f"sqlite:///{self.directory / 'state.db'}",
-            "connections": {m: site.connection for m, site in self.sites.items()},
-            "people": dict(people),
-            "groups": {
-                GROUP: {
-                    "currency": "EUR",
-                    "timezone": TIMEZONE,
-                    "conflicts": "authority",
-                    "members": [{"connection": m, **site.member} for m, site in self.sites.items()],
-                    "authority": AUTHORITY,
-                }
-            },
-        }
+        document = config_document(self.sites, f"sqlite:///{self.directory / 'state.db'}")
         header = (
             "# Written by `syncd demo`: one group of four members, on local stand-ins of Jira,\n"
             "# Asana and Trello and a plan file. The credentials are the stand-ins' published\n"
@@ -183,6 +166,36 @@ class Demo:
         text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
         self.config_path.write_text(header + text, encoding="utf-8")
         return load_config(self.config_path)
+
+
+def config_document(
+    sites: Mapping[str, DemoSite], state: str, group: str = GROUP, **settings: Any
+) -> dict[str, Any]:
+    """The config of one group of ``sites`` (member name -> site), its people mapped across
+    the tools, with the demo's authority; ``settings`` add to or override the group's."""
+    people: dict[str, dict[str, str]] = defaultdict(dict)
+    for member, site in sites.items():
+        for email, user in site.people.items():
+            people[email][member] = user
+    return {
+        "state": state,
+        "connections": {m: site.connection for m, site in sites.items()},
+        "people": dict(people),
+        "groups": {
+            group: {
+                "currency": "EUR",
+                "timezone": TIMEZONE,
+                "conflicts": "authority",
+                "members": [{"connection": m, **site.member} for m, site in sites.items()],
+                "authority": {
+                    field: owners
+                    for field, who in AUTHORITY.items()
+                    if (owners := [m for m in who if m in sites])
+                },
+                **settings,
+            }
+        },
+    }
 
 
 async def run_demo(console: Console, directory: Path | None = None, *, keep: bool = False) -> int:

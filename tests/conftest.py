@@ -21,6 +21,14 @@ settings.load_profile(
 )
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--soak",
+        action="store_true",
+        help="run the fault scenarios of tests/faults at soak length (long; not in CI)",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _isolated_logging() -> Iterator[None]:
     """Each test starts from structlog's defaults, whatever an earlier test configured."""
