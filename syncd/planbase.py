@@ -44,9 +44,10 @@ class PlannerState:
                     self.ext_to_uid[name][link.external_id] = rec.uid
         self.seen: dict[str, dict[str, Observed]] = {}  # member -> uid -> observed (raw refs)
         self.blocked_creates: set[tuple[str, str]] = set()  # (member, uid): pending intent
-        # (uid, member): a create adopted after a crash. What the member holds there is what
-        # our interrupted create left (a Jira issue made, its transition never sent), not a
-        # person's edit: it has no say in the merge, and the base is written to it.
+        # (uid, member): a create adopted after a crash or a failure part way (by its pending
+        # intent, or by its marker). What the member holds there is what our interrupted
+        # create left (a Jira issue made, its transition never sent), not a person's edit: it
+        # has no say in the merge, and the base is written to it.
         self.adopted: set[tuple[str, str]] = set()
         self.deleted_in: dict[str, set[str]] = defaultdict(set)  # uid -> members it vanished from
         # records deleted (or being deleted): a reference to one reads as cleared

@@ -96,6 +96,9 @@ class Matching(PlannerState):
             return False
         self._link(name, rec.uid, obs)
         self._touch(rec.uid).links[name] = LinkState(name, obs.external_id)
+        # Our own create of this record landed without our knowing (its intent failed part
+        # way: a Jira issue made, its transition refused): what it holds is not an edit.
+        self.adopted.add((rec.uid, name))
         return True
 
     def _match_title(

@@ -297,6 +297,23 @@ def test_an_adopted_create_is_finished_not_taken_for_an_edit() -> None:
     assert p.conflicts == []
 
 
+def test_a_record_found_by_its_marker_is_finished_not_taken_for_an_edit() -> None:
+    """Our create landed though its intent failed part way (a Jira issue made, its transition
+    refused): found by its marker, it is finished with the group's values, as an adopted
+    create is; its default status is not Jira's edit."""
+    rec = record("r", links={"a": "A1"}, title="T", status="in_progress")
+    p = run(
+        group(rec),
+        member("a", seen("A1", title="T", status="in_progress")),
+        member("b", seen("B5", title="T", status="todo", marker="r")),
+    )
+    assert p.records["r"].links["b"].external_id == "B5"
+    assert p.records["r"].base["status"] == "in_progress"
+    assert [(u.member, u.changes) for u in p.updates] == [("b", {"status": "in_progress"})]
+    assert p.changes == []
+    assert p.conflicts == []  # not a conflict with the group's value either
+
+
 def test_pending_create_waits_for_a_complete_listing() -> None:
     """When the member's listing is incomplete, a pending create is neither adopted nor redone."""
     rec = record("r", links={"a": "A1"}, title="T")

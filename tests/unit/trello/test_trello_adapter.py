@@ -19,6 +19,7 @@ import respx
 from adapters.base import AdapterContext, WebhookRequest
 from adapters.trello.adapter import TrelloAdapter, forget_caches
 from adapters.trello.config import TrelloConnection, TrelloMember
+from syncd.errors import OutcomeUnknown
 from syncd.http import RateLimiter, RetryPolicy
 from syncd.model import Ref
 from tests.contract.adapter_suite import run
@@ -381,6 +382,28 @@ def test_a_new_card_sends_only_the_custom_fields_it_has() -> None:
         run(member.create("task", {"title": "B", "planned_cost": Decimal(5)}, uid="b"))
     assert items.call_count == 1
     assert "cf-cost" in str(items.calls[0].request.url)
+
+
+@pytest.mark.parametrize("status", [401, 400])
+def test_a_card_made_whose_custom_field_then_fails_is_reported_unsure(status: int) -> None:
+    """The card exists when a follow-up PUT fails: the create is reported as unsure, with the
+    card's id, so the journal keeps it pending and the next run adopts the card (Trello keeps
+    no marker) instead of reading it as a new record and copying it everywhere."""
+    board = {
+        "id": BOARD,
+        "name": "Web",
+        "lists": [{"id": "l1", "name": "To do"}],
+        "labels": [],
+        "customFields": [{"id": "cf-cost", "name": "Budget", "type": "number"}],
+    }
+    with respx.mock() as router:
+        router.get(f"{API}/boards/{BOARD}").respond(json=board)
+        router.post(f"{API}/cards").respond(json=card("c1"))
+        router.put(url__regex=r".*/customField/.*/item").respond(status, text="refused")
+        member = adapter(fields={"planned_cost": "Budget"})
+        with pytest.raises(OutcomeUnknown) as raised:
+            run(member.create("task", {"title": "B", "planned_cost": Decimal(5)}, uid="b"))
+    assert raised.value.external_id == "c1"
 
 
 def test_concurrent_milestones_make_one_milestone_label() -> None:
