@@ -16,7 +16,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
@@ -90,6 +90,7 @@ class MSProjectAdapter:
         self.writes = 0  # file versions written (for tests and benchmarks)
         self._snapshot: Snapshot | None = None
         self._site: mapping.Site | None = None
+        self._highest_uid = 0  # the highest task UID the plan had, as far as we have read it
         where = Path(self.file.name)
         self._file_url = where.as_uri() if where.is_absolute() else self.file.name
 
@@ -160,10 +161,17 @@ class MSProjectAdapter:
             records.append(budget)
         seen = {r.external_id: _fingerprint(r) for r in records}
         old = _seen(previous)
-        if old is not None:
+        self._highest_uid = max(self._highest_uid, _highest(seen), _highest(old or {}))
+        # Only what changed since the cursor, unless a task is gone: the whole file is read
+        # anyway, so its complete listing costs nothing and shows the deletion now (found by
+        # the fault suite: an incremental read never vouched for an absence, so a task deleted
+        # in Project stayed linked until the next full read, and its UID, reused by Project
+        # or by a new task, was taken for the deleted task).
+        vanished = old is not None and not set(old) <= set(seen)
+        if old is not None and not vanished:
             records = [r for r in records if old.get(r.external_id) != seen[r.external_id]]
         new_cursor = json.dumps({"version": snapshot.version, "seen": seen}, sort_keys=True)
-        return Observation(records, new_cursor, complete=old is None, errors=errors)
+        return Observation(records, new_cursor, complete=old is None or vanished, errors=errors)
 
     def _observed(self, site: mapping.Site, uid: int, kind: Kind) -> Observed:
         values = mapping.read(site, uid, kind)
@@ -358,7 +366,8 @@ class MSProjectAdapter:
     def _restore(self, data: bytes) -> mapping.Site:
         """Parse ``data`` as the document edits go to (the file's version, or a batch's start)."""
         doc = xmldoc.parse(data, self.file.name, max_bytes=self.settings.max_bytes)
-        self._site = self._site_for(Schedule(doc, self.settings.uid_field))
+        schedule = Schedule(doc, self.settings.uid_field, retired=self._highest_uid)
+        self._site = self._site_for(schedule)
         return self._site
 
     def _site_for(self, schedule: Schedule) -> mapping.Site:
@@ -436,6 +445,11 @@ def _seen(cursor: dict[str, object] | None) -> dict[str, str] | None:
         return None
     seen = cursor.get("seen")
     return {str(k): str(v) for k, v in seen.items()} if isinstance(seen, dict) else {}
+
+
+def _highest(ids: Mapping[str, object]) -> int:
+    """The highest task UID among external ids (the budget's and others' are not numbers)."""
+    return max((int(i) for i in ids if i.isdigit()), default=0)
 
 
 def _fingerprint(record: Observed) -> str:

@@ -465,7 +465,7 @@ def create(
         level = schedule.nodes[parent_uid].level + 1
     else:
         after, level = (schedule.order[-1] if schedule.order else None), 1
-    uid = schedule.next_uid(schedule.nodes)
+    uid = schedule.next_uid(schedule.nodes, schedule.retired)
     skeleton = _skeleton(site, kind, uid, level, now, values.get("title", ""))
     element = schedule.doc.new("Task", _schema_sorted(skeleton, "Task"))
     schedule.place_task(element, parent_uid, after)

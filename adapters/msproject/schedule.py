@@ -101,9 +101,12 @@ def format_datetime(value: dt.datetime) -> str:
 class Schedule:
     """The tasks, resources and assignments of one document, indexed."""
 
-    def __init__(self, doc: Document, uid_field: str = "Text30") -> None:
+    def __init__(self, doc: Document, uid_field: str = "Text30", retired: int = 0) -> None:
         self.doc = doc
         self.uid_field = uid_field
+        # The highest task UID the plan is known to have had (a task deleted since keeps its
+        # UID out of use): a new task never takes the UID of a task syncd still links.
+        self.retired = retired
         self.reindex()
 
     # -- indexes ------------------------------------------------------------------------------
@@ -404,9 +407,9 @@ class Schedule:
     def _set_if(self, element: Element, name: str, value: str) -> None:
         self.doc.set_text(element, name, value, "Task")
 
-    def next_uid(self, values: Iterable[int]) -> int:
-        """A UID not used yet among ``values``."""
-        return max(values, default=0) + 1
+    def next_uid(self, values: Iterable[int], floor: int = 0) -> int:
+        """A UID not used yet among ``values``, above ``floor``."""
+        return max(max(values, default=0), floor) + 1
 
 
 def _level(element: Element, uid: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import shutil
 from decimal import Decimal
@@ -494,3 +495,40 @@ def test_a_link_from_a_milestone_is_no_dependency_and_is_kept(plan: Path) -> Non
     assert link in plan.read_text(encoding="utf-8")
     with pytest.raises(RecordError, match="depends_on: no task with UID 7"):
         update(plan, "2", {"depends_on": frozenset({Ref(uid="7")})})
+
+
+def _delete_in_project(path: Path, uid: int) -> None:
+    """A person deletes task ``uid`` in Project: the row, and the links to it."""
+    from lxml import etree
+
+    root = etree.fromstring(path.read_bytes())
+    for task in root.iterfind("{*}Tasks/{*}Task"):
+        if task.findtext("{*}UID") == str(uid):
+            task.getparent().remove(task)
+    for link in root.iterfind(".//{*}PredecessorLink"):
+        if link.findtext("{*}PredecessorUID") == str(uid):
+            link.getparent().remove(link)
+    path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def test_a_task_deleted_in_project_shows_on_the_next_read_and_its_uid_stays_retired(
+    plan: Path,
+) -> None:
+    """Found by the fault suite: an incremental read listed only what changed and vouched for
+    no absence, so a deleted task stayed linked until the next full read; meanwhile a new task
+    took its UID (the highest, freed), and syncd's link to the deleted task pointed at it."""
+    adapter = adapter_for(plan)
+
+    async def body() -> tuple[bool, set[str], str]:
+        async with adapter:
+            first = await adapter.fetch(None)
+            _delete_in_project(plan, 7)
+            again = await adapter.fetch(first.cursor)
+            made = await adapter.create("task", {"title": "New"}, uid="u-new")
+        return again.complete, {r.external_id for r in again.records}, made.external_id
+
+    complete, listed, new_uid = asyncio.run(body())
+    assert complete
+    assert "7" not in listed
+    assert {"1", "2", "3"} <= listed  # the unchanged tasks too: a complete listing
+    assert int(new_uid) > 7
