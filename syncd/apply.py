@@ -33,6 +33,7 @@ from adapters.base import (
 )
 from syncd.errors import (
     AdapterError,
+    LinkTaken,
     MemberError,
     OutcomeUnknown,
     RecordError,
@@ -294,21 +295,29 @@ async def _send_batch(
 
 def _created(ctx: _Context, action: Create, intent: int, sent: Values, observed: Observed) -> None:
     member = action.member
-    ctx.links[member][action.uid] = observed.external_id
-    ctx.back[member][observed.external_id] = action.uid
     shadow = _inbound(ctx, member, observed)
     written = _canonical_sent(action.values, _written(sent, observed))
     _keep_sent_where_altered(shadow, written, action.uid, member)
+    try:
+        ctx.journal.complete_intent(
+            intent,
+            group=ctx.group,
+            uid=action.uid,
+            member=member,
+            external_id=observed.external_id,
+            shadow=shadow,
+            kind=action.kind,
+        )
+    except LinkTaken as exc:
+        # The system gave the new record the id of one still linked to another record (a
+        # plan's task UID, freed by a deletion syncd has not seen yet, taken again). This
+        # record fails, not the run; its intent stays pending, so the next run reads the
+        # member completely, sees the deletion, and adopts the record by its marker.
+        _fail(ctx, action, RecordError(str(exc), member=member, external_id=observed.external_id))
+        return
+    ctx.links[member][action.uid] = observed.external_id
+    ctx.back[member][observed.external_id] = action.uid
     _report_unwritten(ctx, action, observed, written)
-    ctx.journal.complete_intent(
-        intent,
-        group=ctx.group,
-        uid=action.uid,
-        member=member,
-        external_id=observed.external_id,
-        shadow=shadow,
-        kind=action.kind,
-    )
     ctx.result.created[member] += 1
     ctx.settled.add(_key(action))
     title = action.values.get("title")

@@ -43,6 +43,10 @@ class StoreError(SyncdError):
     """The state store could not be used."""
 
 
+class LinkTaken(StoreError):
+    """An external id is already linked to another record of the group in that member."""
+
+
 class StoreCorrupt(StoreError):
     """The state database is damaged or not ours."""
 

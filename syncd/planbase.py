@@ -49,6 +49,9 @@ class PlannerState:
         # create left (a Jira issue made, its transition never sent), not a person's edit: it
         # has no say in the merge, and the base is written to it.
         self.adopted: set[tuple[str, str]] = set()
+        # member -> uids whose external id the member gave to another of our records: gone
+        # from that member, whatever its listing vouches for (see Matching._reused).
+        self.replaced: dict[str, set[str]] = defaultdict(set)
         self.deleted_in: dict[str, set[str]] = defaultdict(set)  # uid -> members it vanished from
         # records deleted (or being deleted): a reference to one reads as cleared
         self.dead: set[str] = {uid for uid, rec in self.records.items() if rec.deleted}

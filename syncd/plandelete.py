@@ -19,18 +19,19 @@ class Deleting(PlannerState):
 
     def _find_deletions(self) -> None:
         """After complete listings, linked records a member no longer has were deleted there."""
-        gone: dict[str, list[str]] = {}
+        gone: dict[str, list[str]] = {n: sorted(uids) for n, uids in self.replaced.items()}
         for name, view in self.members.items():
             obs = view.observation
             if obs is None or not obs.complete:
                 continue
             failed = {e.external_id for e in obs.errors}
             seen = self.seen[name]
-            gone[name] = [
+            absent = {
                 uid
                 for ext, uid in self.ext_to_uid[name].items()
                 if uid not in seen and ext not in failed
-            ]
+            }
+            gone[name] = sorted(absent | self.replaced[name])
         if not self.policy.force_delete and self._breaker_trips(gone):
             return
         for name, uids in gone.items():

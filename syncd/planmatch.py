@@ -35,6 +35,8 @@ class Matching(PlannerState):
                 if obs.kind not in view.capabilities.kinds:
                     continue
                 uid = known.get(obs.external_id)
+                if uid is not None and self._reused(name, uid, obs):
+                    uid = None
                 if uid is not None:
                     seen[uid] = obs
                 elif obs.external_id not in self.tombstoned[name]:
@@ -42,6 +44,16 @@ class Matching(PlannerState):
             self.seen[name] = seen
             unlinked[name] = sorted(fresh, key=lambda o: o.external_id)
         return unlinked
+
+    def _reused(self, name: str, uid: str, obs: Observed) -> bool:
+        """Whether the member gave a linked record's id to another of our records: its marker
+        names that one. (A plan's task UID freed by a deletion and taken again by a task we
+        created.) The linked record is then gone from the member, as if deleted there; the
+        record seen is our other one, adopted by its marker."""
+        if not obs.marker or obs.marker == uid or obs.marker not in self.records:
+            return False
+        self.replaced[name].add(uid)
+        return True
 
     def _settle_intents(self, unlinked: dict[str, list[Observed]]) -> None:
         """Adopt records created just before a crash; retire intents the state has absorbed."""

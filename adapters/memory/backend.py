@@ -87,6 +87,9 @@ class FaultPlan:
     # The next this-many creates are made, but their answer is lost (a timeout, a dropped
     # connection): the caller gets OutcomeUnknown.
     unsure_creates: int = 0
+    # Ids the next creates take, whatever record holds them (a plan's task UID freed by a
+    # deletion and taken again).
+    reuse_ids: list[str] = field(default_factory=list)
     crash_before_write: int | None = None
     crash_after_write: int | None = None
     writes: int = 0
@@ -168,7 +171,7 @@ class MemoryBackend:
         """Create a record as a user of the system would; returns its external id."""
         values = self._stored(kind, values)
         self._check_refs(kind, values)
-        ext = self.new_id(kind)
+        ext = self.faults.reuse_ids.pop(0) if self.faults.reuse_ids else self.new_id(kind)
         rec = StoredRecord(kind, dict(values), marker=marker)
         self.touch(rec)
         self.records[ext] = rec

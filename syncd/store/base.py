@@ -10,7 +10,7 @@ from typing import Self
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Engine
 
-from syncd.errors import StoreError
+from syncd.errors import LinkTaken, StoreError
 from syncd.store.engine import Target, translated
 
 
@@ -76,10 +76,10 @@ class StoreBase:
             raise
 
 
-def taken(group: str, key: tuple[str, str], holder: str, wanted: str) -> StoreError:
+def taken(group: str, key: tuple[str, str], holder: str, wanted: str) -> LinkTaken:
     """The error for an external id that another uid of the group already holds in a member."""
     member, external_id = key
-    return StoreError(
+    return LinkTaken(
         f"group {group!r}: member {member!r} external id {external_id!r} is linked to record "
         f"{holder!r}, so it cannot also be linked to {wanted!r} (one uid per external id)"
     )

@@ -203,6 +203,32 @@ def test_a_create_whose_answer_was_lost_is_adopted_not_made_twice(
     assert rig.sync().plan.is_empty()
 
 
+def test_an_id_given_again_to_a_new_record_fails_that_record_then_is_sorted_out(
+    tmp_path: Path,
+) -> None:
+    """Found by the fault suite: a person deleted the plan's last task and syncd's next
+    create took its freed UID while the deletion was not yet seen. Completing the create hit
+    the link of the deleted task and crashed the whole run; the next run then read the new
+    task as the deleted one (renaming it everywhere). Now that record fails alone, and the
+    next run sees the old record gone there (by the new one's marker) and adopts the new."""
+    rig = Rig.make(open_store(tmp_path), [{}, {"markers": True}])
+    rig.backends["m0"].put("task", {"title": "Old"})
+    rig.sync()
+    old = next(iter(rig.live("m1")))
+    rig.backends["m1"].remove(old)  # a person deletes it; syncd has not read that yet
+    rig.backends["m0"].put("task", {"title": "New"})
+    rig.backends["m1"].faults.reuse_ids = [old]
+    rig.backends["m1"].faults.incomplete_fetch = 1.0
+    first = rig.sync()
+    assert [(f.member, f.action) for f in first.result.failures] == [("m1", "create")]
+    rig.backends["m1"].faults.incomplete_fetch = 0
+    rig.sync()
+    rig.sync()
+    for name in rig.names:
+        assert [r["title"] for r in rig.live(name).values()] == ["New"]
+    assert rig.divergences() == []
+
+
 def test_a_write_answered_as_done_but_not_made_is_sent_again(rig: Rig) -> None:
     """Found by the fault suite (a garbled 200 to a Jira update): the system says done but
     still holds its old value. Remembering the value sent would leave that member stale for
