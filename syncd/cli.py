@@ -78,20 +78,22 @@ def _errors() -> Iterator[None]:
     """Turn syncd's errors into a clear message and the documented exit code."""
     from syncd.errors import ConfigError, SafetyRefusal, StoreError, SyncdError
 
+    # emoji=False: rich would print "syncd.yaml:100: ..." as "syncd.yaml💯 ..." (":100:" is an
+    # emoji code), losing the line number; these messages are plain text, printed as they are.
     try:
         yield
     except ConfigError as exc:
         for problem in exc.problems:
-            err.print(problem, markup=False, highlight=False)
+            err.print(problem, markup=False, highlight=False, emoji=False)
         raise typer.Exit(2) from None
     except StoreError as exc:
-        err.print(f"state store: {exc}", markup=False, highlight=False)
+        err.print(f"state store: {exc}", markup=False, highlight=False, emoji=False)
         raise typer.Exit(2) from None
     except SafetyRefusal as exc:
-        err.print(f"refused: {exc}", markup=False, highlight=False)
+        err.print(f"refused: {exc}", markup=False, highlight=False, emoji=False)
         raise typer.Exit(1) from None
     except SyncdError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        err.print(f"error: {exc}", markup=False, highlight=False, emoji=False)
         raise typer.Exit(1) from None
 
 

@@ -9,6 +9,7 @@ last), merge keys (``<<: *defaults``) work, and ``${VAR}`` references are expand
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -26,12 +27,19 @@ Loc: TypeAlias = tuple[str | int, ...]
 MAX_BYTES = 5 * 1024 * 1024
 MAX_NODES = 100_000  # far more than any real config; stops "billion laughs" alias bombs
 MAX_DEPTH = 64
+# The text of every key and value, each use of an alias counted again, and what ${VAR}s add:
+# a file of MAX_BYTES holds no more, so only aliases or variables repeating big strings reach it.
+MAX_CHARS = MAX_BYTES
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_INT_TAG = "tag:yaml.org,2002:int"
 _REF = re.compile(r"\$\$\{|\$\{(?P<body>[^}]*)(?P<end>\})?")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _QUOTED = re.compile(r"\s*'[^']*'")
+_SHOWN = 60  # characters of a key or quoted value shown in a message
+# A quoted key or value in a message ('...' or "..."), longer than _SHOWN: shown by its start.
+_LONG_QUOTED = re.compile(rf"""(['"])([^'"\n]{{{_SHOWN - 4}}})[^'"\n]{{4,}}\1""")
 _SECRET_NAMES = frozenset(
     {"token", "key", "secret", "password", "passwd", "webhook_secret", "api_key", "apikey"}
 )
@@ -71,7 +79,7 @@ class Source:
         if self.display and line:
             place += f":{line}" + (f":{issue.column}" if issue.column else "")
         parts = [p for p in (place, format_loc(issue.loc or ())) if p]
-        return ": ".join([*parts, issue.message])
+        return ": ".join([*parts, _LONG_QUOTED.sub(r"\1\2...\1", issue.message)])
 
     def error(self, issues: list[Issue]) -> ConfigError:
         """A ConfigError with one line per issue, sorted by line."""
@@ -88,10 +96,13 @@ def format_loc(loc: Loc) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif _PLAIN_KEY.fullmatch(part):
-            out += f".{part}" if out else part
+            continue
+        # A key of megabytes (YAML's "? key" has no length limit) is shown by its start.
+        shown = part if len(part) <= _SHOWN else part[: _SHOWN - 3] + "..."
+        if _PLAIN_KEY.fullmatch(part):
+            out += f".{shown}" if out else shown
         else:
-            out += f'["{part}"]'
+            out += f'["{shown}"]'
     return out
 
 
@@ -133,6 +144,9 @@ def decode(raw: bytes, display: str) -> str:
     Raises:
         ConfigError: the bytes are not text.
     """
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # What Notepad's "Unicode" writes: text, but not the UTF-8 that YAML tools expect.
+        raise ConfigError([f"{display}: saved as UTF-16 (or UTF-32) text; save it as UTF-8"])
     if b"\x00" in raw:
         raise ConfigError([f"{display}: not a text file (it holds NUL bytes)"])
     try:
@@ -183,6 +197,7 @@ def parse_yaml(text: str, display: str | None) -> Parsed:
 # before parsing (same line, so every error keeps its line) and put back afterwards.
 _SHIELDABLE = re.compile(r"(?<!\$)\$\{[^}\n]*\}")
 _SHIELD = "SYNCDREF{}X"
+_SHIELDED = re.compile(r"SYNCDREF\d+X")
 
 
 def _shield_refs(text: str) -> tuple[str, dict[str, str]]:
@@ -206,16 +221,39 @@ def _unshield(data: Any, refs: Mapping[str, str]) -> Any:
     if isinstance(data, list):
         return [_unshield(v, refs) for v in data]
     if isinstance(data, str) and _SHIELD[:8] in data:
-        for token, original in refs.items():
-            data = data.replace(token, original)
+        # One pass, whatever the number of references (a loop over them all was quadratic).
+        return _SHIELDED.sub(lambda m: refs.get(m.group(0), m.group(0)), data)
     return data
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing nesting deeper than MAX_DEPTH while it composes.
+
+    PyYAML composes recursively: 10,000 nested brackets would otherwise run Python out of
+    stack (slowly, and with no line to report); this stops at the line where it gets too deep.
+    """
+
+    depth = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH + 1:  # the root is depth 1 here, 0 for the walker
+                event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in stubs
+                line = int(event.start_mark.line) + 1
+                raise _TooBig(f"nested more than {MAX_DEPTH} levels deep", line)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _compose(text: str, source: Source) -> Node | None:
     loader: yaml.SafeLoader | None = None
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _BoundedLoader(text)
         return loader.get_single_node()
+    except _TooBig as exc:
+        raise source.error([Issue(str(exc), line=exc.line)]) from None
     except yaml.MarkedYAMLError as exc:
         raise source.error([_syntax_issue(exc, text)]) from None
     except yaml.reader.ReaderError as exc:
@@ -258,6 +296,11 @@ def _problem(problem: str) -> str:
     return problem
 
 
+def _int_problem(text: str) -> str:
+    digits = sum(c.isdigit() for c in text)
+    return f"a number of {digits} digits is too large" if digits > 100 else "not a whole number"
+
+
 class _TooBig(Exception):
     def __init__(self, message: str, line: int) -> None:
         self.line = line
@@ -272,6 +315,7 @@ class _Walker:
         self.source = source
         self.issues: list[Issue] = []
         self.count = 0
+        self.chars = 0
 
     def value(self, node: Node, loc: Loc, depth: int) -> Any:
         self._guard(node, depth)
@@ -288,6 +332,19 @@ class _Walker:
             raise _TooBig(f"more than {MAX_NODES} values (aliases expanding?)", line)
         if depth > MAX_DEPTH:
             raise _TooBig(f"nested more than {MAX_DEPTH} levels deep", line)
+        if isinstance(node, ScalarNode):
+            self._spend(node)
+
+    def _spend(self, node: Node) -> None:
+        # An alias repeats its string at no cost in the file; every use costs here.
+        self.chars += len(node.value)
+        if self.chars > MAX_CHARS:
+            line = node.start_mark.line + 1
+            raise _TooBig(
+                f"the values add up to more than {MAX_CHARS // 2**20} MB of text "
+                "(an alias repeating a long value?)",
+                line,
+            )
 
     def _sequence(self, node: SequenceNode, loc: Loc, depth: int) -> list[Any]:
         items = []
@@ -303,6 +360,8 @@ class _Walker:
             return self.loader.construct_object(node)
         except Exception as exc:  # noqa: BLE001 - PyYAML's constructors raise anything (IndexError on "!!int ''")
             problem = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else str(exc)
+            if node.tag == _INT_TAG and not isinstance(exc, yaml.MarkedYAMLError):
+                problem = _int_problem(text)  # Python's words ("set_int_max_str_digits()")
             message = "cannot read this value" + ("" if secret_key(loc) else f": {problem}")
             if not node.tag.startswith("tag:yaml.org,2002:"):
                 message += "; quote values that start with '!'"
@@ -329,6 +388,7 @@ class _Walker:
         if not isinstance(node, ScalarNode):
             self.issues.append(Issue("a key must be plain text, not a list or mapping", loc, line))
             return None
+        self._spend(node)
         key = str(node.value)
         if key in seen:
             message = f"duplicate key {key!r} (first at line {seen[key]})"
@@ -362,33 +422,35 @@ def interpolate(data: Any, env: Mapping[str, str], loc: Loc = ()) -> tuple[Any, 
 
     ``$${`` stands for a literal ``${``. ``:-`` uses the default when the variable is unset or
     empty, as in a shell. A reference that cannot be expanded is an issue at its key path, and
-    the value is left as written.
+    the value is left as written. What the variables add is bounded (MAX_CHARS): thousands of
+    references to one long variable are refused, not expanded into gigabytes.
     """
-    issues: list[Issue] = []
-    if isinstance(data, dict):
-        out: dict[Any, Any] = {}
-        for key, value in data.items():
-            out[key], found = interpolate(value, env, (*loc, key))
-            issues += found
-        return out, issues
-    if isinstance(data, list):
-        items = []
-        for index, value in enumerate(data):
-            item, found = interpolate(value, env, (*loc, index))
-            items.append(item)
-            issues += found
-        return items, issues
-    if isinstance(data, str) and "${" in data:
-        try:
-            return _expand(data, env), issues
-        except _BadRef as exc:
-            return data, [Issue(str(exc), loc, masks=True)]
-    return data, issues
+    expander = _Expander(env)
+    return expander.value(data, loc), expander.issues
 
 
-def _expand(text: str, env: Mapping[str, str]) -> str:
+class _Expander:
+    """Expands the references of one config, keeping count of what they add."""
 
-    def replace(match: re.Match[str]) -> str:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.issues: list[Issue] = []
+        self.room = MAX_CHARS  # characters the expansions may still add
+        self.full = False
+
+    def value(self, data: Any, loc: Loc) -> Any:
+        if isinstance(data, dict):
+            return {key: self.value(value, (*loc, key)) for key, value in data.items()}
+        if isinstance(data, list):
+            return [self.value(value, (*loc, index)) for index, value in enumerate(data)]
+        if isinstance(data, str) and "${" in data and not self.full:
+            try:
+                return _REF.sub(self._replace, data)
+            except _BadRef as exc:
+                self.issues.append(Issue(str(exc), loc, masks=True))
+        return data
+
+    def _replace(self, match: re.Match[str]) -> str:
         if match.group(0) == "$${":
             return "${"
         if match["end"] is None:
@@ -396,11 +458,16 @@ def _expand(text: str, env: Mapping[str, str]) -> str:
         name, has_default, default = match["body"].partition(":-")
         if not _VAR_NAME.fullmatch(name):
             raise _BadRef("'${...}' needs a variable name made of letters, digits and '_'")
-        value = env.get(name)
+        value = self.env.get(name)
         if has_default and not value:
-            return default
+            value = default
         if value is None:
             raise _BadRef(f"environment variable {name} is not set")
+        self.room -= len(value)
+        if self.room < 0:
+            self.full = True  # reported once; the values after this one stay as written
+            raise _BadRef(
+                f"the ${{VAR}} values add up to more than {MAX_CHARS // 2**20} MB; "
+                "this is not a config"
+            )
         return value
-
-    return _REF.sub(replace, text)

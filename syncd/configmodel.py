@@ -47,7 +47,9 @@ def parse_duration(value: object) -> dt.timedelta:
         return value
     try:
         return _duration(value)
-    except OverflowError:
+    except PydanticCustomError:
+        raise
+    except (OverflowError, ValueError):  # ValueError: int() refuses thousands of digits
         raise PydanticCustomError("syncd_plain", "a duration this long is not useful") from None
 
 
