@@ -42,6 +42,17 @@ log = structlog.get_logger("adapters.msproject")
 
 # flock() is not supported on some network filesystems; the hash check still protects the file.
 _NO_LOCKING = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL})
+# The plan is opened without following a symlink in its last component, and without waiting
+# for a writer should it be a FIFO (then refused). Neither flag exists on Windows.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+}
 
 
 @dataclass(frozen=True)
@@ -99,9 +110,11 @@ class LocalPlanFile:
     """A plan file on this machine (or a mounted share).
 
     Args:
-        path: the plan file. A symlink is followed: writes replace the file it points to (users
-            symlink plans into place; replacing the link itself would silently detach it), and
-            the temporary, backup and lock files live next to that real file.
+        path: the plan file. A symlink there is refused, for reading and for writing: a plan
+            replaced by a link (to another project's plan, to a system file) must not be read
+            as the member's, nor written through; and replacing the link with a file would
+            silently detach it. Symlinked folders on the way are followed: the temporary,
+            backup and lock files live in the real folder.
         backup_suffix: keep the replaced version as ``<name><suffix>`` next to the file; None
             keeps no backup.
         max_bytes: refuse to read (or write) a file larger than this.
@@ -152,11 +165,11 @@ class LocalPlanFile:
         """Why a write would fail: a missing or read-only file, a folder syncd cannot write."""
         target = self._target()
         try:
-            info = target.stat()
+            info = os.lstat(target)
         except OSError as exc:
             return f"{self.name} cannot be used: {exc.strerror or exc}"
         if not stat.S_ISREG(info.st_mode):
-            return f"{self.name} is not a regular file"
+            return self._not_a_file(target, info)
         if not _may_write(target, info):
             return f"{self.name} is read-only: syncd does not write read-only plans"
         if not _access(target.parent, os.W_OK | os.X_OK):
@@ -172,7 +185,20 @@ class LocalPlanFile:
     # -- helpers --------------------------------------------------------------------------------
 
     def _target(self) -> Path:
-        return Path(os.path.realpath(self.path))
+        return Path(os.path.realpath(self.path.parent)) / self.path.name
+
+    def _not_a_file(self, path: Path, info: os.stat_result) -> str:
+        if stat.S_ISLNK(info.st_mode):
+            try:
+                to = f" to {os.readlink(path)}"
+            except OSError:
+                to = ""
+            return (
+                f"{self.name} is a symbolic link{to}: syncd reads and writes only the plan file "
+                "itself (set the member's path to the file the link points to)"
+            )
+        kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a file")
+        return f"{self.name} is not a regular file ({kind})"
 
     def _backup_path(self, target: Path) -> Path | None:
         if self.backup_suffix is None:
@@ -182,9 +208,11 @@ class LocalPlanFile:
     def _swap(self, target: Path, data: bytes, expected: str) -> None:
         """Write ``data`` over ``target`` if it is still ``expected``, keeping the backup."""
         try:
-            info = target.stat()
+            info = os.lstat(target)
         except FileNotFoundError:
             raise FileChanged(self.name, "was removed or renamed since syncd read it") from None
+        if not stat.S_ISREG(info.st_mode):  # replaced by a link, say, since syncd read it
+            raise MemberError(f"{self._not_a_file(target, info)}; nothing was written")
         _refuse_read_only(target, info)
         new = _temp_copy(target, data, info)
         old: Path | None = None
@@ -219,11 +247,16 @@ class LocalPlanFile:
 
     def _read_bytes(self, path: Path) -> bytes:
         try:
-            info = os.stat(path)  # before opening: opening a FIFO could block for ever
+            info = os.lstat(path)  # a symlink is named as one, not as what it points to
             if not stat.S_ISREG(info.st_mode):
-                raise MemberError(f"{self.name} is not a regular file")
-            self._check_size(info.st_size)
-            with open(path, "rb") as handle:
+                raise MemberError(self._not_a_file(path, info))
+            # What is opened is checked again: the path may have been swapped meanwhile.
+            fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
+            with open(fd, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    raise MemberError(self._not_a_file(path, info))
+                self._check_size(info.st_size)
                 data = handle.read(self.max_bytes + 1)
         except FileNotFoundError as exc:
             raise MemberError(f"{self.name} does not exist") from exc
@@ -357,7 +390,10 @@ def _advisory_lock(target: Path, timeout: float, name: str) -> Iterator[bool]:
         yield False
         return
     # Read-only is enough for flock, and never truncates whatever the name points to.
-    fd = os.open(target.with_name(f".{target.name}.syncd.lock"), os.O_RDONLY | os.O_CREAT, 0o666)
+    # O_NOFOLLOW: a link planted at the lock's name must not make syncd create a file
+    # wherever it points (which a syncd running with more rights than the planter could).
+    lock = target.with_name(f".{target.name}.syncd.lock")
+    fd = os.open(lock, os.O_RDONLY | os.O_CREAT | _NOFOLLOW, 0o666)
     try:
         yield _acquire(fd, timeout, name)
     finally:

@@ -30,8 +30,23 @@ __all__ = ["ORDER", "Document", "Element", "PlanFormatError", "parse"]
 from syncd.errors import MemberError
 
 NAMESPACES = ("http://schemas.microsoft.com/project", "http://schemas.microsoft.com/project/2007")
+XINCLUDE = ("http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude")
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>")
 _ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+# What may stand before the root element besides a DTD: the XML declaration, processing
+# instructions, comments and white space (XML 1.0, production [27] Misc).
+_MISC = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
+# Encodings in which "<!DOCTYPE" is not those ASCII bytes (XML 1.0 appendix F), by first bytes.
+_WIDE = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00", "utf-16-le"),
+    (b"\x00<", "utf-16-be"),
+)
 
 Element = etree._Element
 
@@ -263,6 +278,7 @@ def parse(data: bytes, source: str, *, max_bytes: int) -> Document:
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise PlanFormatError(f"{source}:1: a DTD is not allowed in an MSPDI file")
     root = tree.getroot()
+    _refuse_xinclude(root, source)
     if local(root) != "Project":
         raise PlanFormatError(
             f"{source}:{line_of(root) or 1}: element <{local(root)}>: not a Microsoft Project"
@@ -293,11 +309,35 @@ def _split_bom(data: bytes) -> tuple[bytes, bytes]:
 def _refuse_doctype(body: bytes, source: str) -> None:
     # Checked before parsing as well: an entity bomb must never reach the expander. A DTD can
     # only stand before the root element, so only that prolog is looked at (a task's notes
-    # may well quote "<!ENTITY" in a CDATA section).
+    # may well quote "<!ENTITY" in a CDATA section). The prolog's comments and processing
+    # instructions are skipped as XML reads them (a comment holding "<a" once hid a DTD from
+    # this check), in the file's own encoding (a UTF-16 file once hid it too).
     root = re.search(rb"<[A-Za-z_]", body)
     prolog = body[: root.start()] if root else body
-    if b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
+    view = _ascii_view(body)
+    misc = _MISC.match(view)
+    doctype = view.startswith(b"<!DOCTYPE", misc.end() if misc else 0)
+    if doctype or b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
         raise PlanFormatError(f"{source}:1: a DTD or entity declaration is not allowed in MSPDI")
+
+
+def _ascii_view(body: bytes) -> bytes:
+    """The document's bytes as UTF-8, for a file in UTF-16 or UTF-32 (else as they are)."""
+    for start, codec in _WIDE:
+        if body.startswith(start):
+            return body.decode(codec, errors="replace").encode("utf-8", errors="replace")
+    return body
+
+
+def _refuse_xinclude(root: Element, source: str) -> None:
+    # Nothing here expands XInclude, but Project never writes it: an <xi:include> in a plan
+    # can only be planted, for whatever tool reads the file next to pull in another file.
+    found = next(root.iter(*(f"{{{ns}}}*" for ns in XINCLUDE)), None)
+    if found is not None:
+        raise PlanFormatError(
+            f"{source}:{line_of(found) or 1}: element <{local(found)}>: XInclude is not allowed"
+            " in an MSPDI file"
+        )
 
 
 def _declaration(body: bytes) -> tuple[bytes, str]:

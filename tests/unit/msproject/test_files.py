@@ -190,19 +190,30 @@ def test_permissions_are_kept(tmp_path: Path) -> None:
 
 
 @posix_only
-def test_writing_through_a_symlink_replaces_its_target(tmp_path: Path) -> None:
-    """A symlinked plan stays a symlink: the file it points to is replaced, backed up beside."""
+def test_a_symlinked_plan_is_neither_read_nor_written_through(tmp_path: Path) -> None:
+    """A plan path that is a symlink is refused, and left as it is (a plan swapped for a link
+    to another project's plan would otherwise be read as this one, and written); a symlinked
+    folder on the way to the plan is followed."""
     real = tmp_path / "real"
     real.mkdir()
     target = plan(real)
     link = tmp_path / "linked.xml"
     link.symlink_to(target)
     file = LocalPlanFile(link)
-    file.write(NEW, expected=file.read().version)
+    with pytest.raises(MemberError, match=re.escape(f"linked.xml is a symbolic link to {target}")):
+        file.read()
+    with pytest.raises(MemberError, match=r"is a symbolic link to .*nothing was written"):
+        file.write(NEW, expected=Snapshot.of(OLD).version)
+    assert "is a symbolic link" in (file.writable_problem() or "")
     assert link.is_symlink()
+    assert target.read_bytes() == OLD
+    assert sorted(p.name for p in real.iterdir()) == ["plan.xml"]
+    via = tmp_path / "via"
+    via.symlink_to(real, target_is_directory=True)
+    through = LocalPlanFile(via / "plan.xml")
+    through.write(NEW, expected=through.read().version)
     assert target.read_bytes() == NEW
     assert (real / "plan.xml.bak").read_bytes() == OLD
-    assert not (tmp_path / "linked.xml.bak").exists()
 
 
 def test_files_over_the_limit_are_refused(tmp_path: Path) -> None:
