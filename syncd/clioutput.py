@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -61,7 +62,7 @@ async def print_check(console: Console, config: Config, groups: Sequence[str]) -
                 async with adapter:
                     result = await adapter.check()
             except Exception as exc:  # noqa: BLE001  # any failure is a problem to show, not a crash
-                console.print(f"[red]✗[/] {group}/{name}: cannot connect: {exc}")
+                console.print(f"[red]✗[/] {group}/{name}: cannot connect: {escape(str(exc))}")
                 problems += 1
                 continue
             mark = "[green]✓[/]" if result.ok else "[red]✗[/]"
@@ -73,9 +74,9 @@ async def print_check(console: Console, config: Config, groups: Sequence[str]) -
                 console.print(f"    {kind}: {', '.join(marks)}", highlight=False)
             for problem in result.problems:
                 problems += 1
-                console.print(f"    [red]problem:[/] {problem.message}", highlight=False)
+                console.print(f"    [red]problem:[/] {escape(problem.message)}", highlight=False)
                 if problem.fix:
-                    console.print(f"    [yellow]fix:[/] {problem.fix}", highlight=False)
+                    console.print(f"    [yellow]fix:[/] {escape(problem.fix)}", highlight=False)
     return problems
 
 
@@ -102,9 +103,11 @@ def print_plan(console: Console, doc: dict[str, Any]) -> None:
         console.print(table)
     _print_conflict_table(console, doc["conflicts"])
     for notice in doc["notices"]:
-        console.print(f"[yellow]notice[/] {notice['code']}: {notice['message']}", highlight=False)
+        console.print(
+            f"[yellow]notice[/] {notice['code']}: {escape(notice['message'])}", highlight=False
+        )
     for member, error in doc["member_errors"].items():
-        console.print(f"[red]{member} could not be read[/]: {error}", highlight=False)
+        console.print(f"[red]{member} could not be read[/]: {escape(str(error))}", highlight=False)
 
 
 def _print_conflict_table(console: Console, conflicts: list[dict[str, Any]]) -> None:
@@ -165,12 +168,14 @@ def print_reports(console: Console, reports: Sequence[RunReport]) -> None:
         for (member, name, reason), count in sorted(refusal_counts(report).items()):
             records = "1 record" if count == 1 else f"{count} records"
             console.print(
-                f"[yellow]refused[/] {member} {name} ({records}): {reason}; not sent again "
+                f"[yellow]refused[/] {member} {name} ({records}): {escape(reason)}; not sent again "
                 "until a full read of it",
                 highlight=False,
             )
         for member, error in report.member_errors.items():
-            console.print(f"[red]{member} could not be read[/]: {error}", highlight=False)
+            console.print(
+                f"[red]{member} could not be read[/]: {escape(str(error))}", highlight=False
+            )
 
 
 def refusal_counts(report: RunReport) -> Counter[tuple[str, str, str]]:
@@ -237,7 +242,7 @@ def print_status(console: Console, rows: Sequence[dict[str, Any]]) -> None:
         for (member, name, reason), count in sorted(refused.items()):
             records = "1 record" if count == 1 else f"{count} records"
             console.print(
-                f"    [yellow]{member} cannot hold[/] {name} ({records}): {reason}",
+                f"    [yellow]{member} cannot hold[/] {name} ({records}): {escape(reason)}",
                 highlight=False,
             )
 

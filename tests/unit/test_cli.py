@@ -230,3 +230,23 @@ def test_init_honours_the_config_option(tmp_path: Path) -> None:
     code, out, _ = cli("init", "--config", str(target))
     assert code == 0, out
     assert target.exists()
+
+
+def test_a_vendor_message_is_printed_as_it_is_never_as_markup_or_emoji() -> None:
+    """An error naming a line (":100:" is an emoji code to rich) or holding brackets (rich
+    markup) is printed literally; "[/x]" used to crash the print."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from syncd.apply import ApplyResult
+    from syncd.cli import out
+    from syncd.clioutput import print_reports
+    from syncd.engine import RunReport
+    from syncd.plan import Plan
+
+    report = RunReport("web", Plan("web"), run_id=1, result=ApplyResult())
+    report.member_errors = {"plan": "plan.xml:100: [/x] not well-formed [bold]"}
+    console = Console(file=StringIO(), width=200, emoji=out._emoji)
+    print_reports(console, [report])
+    assert "plan.xml:100: [/x] not well-formed [bold]" in console.file.getvalue()
