@@ -75,16 +75,25 @@ class Figures:
         self.problems.extend(other.problems)
 
     def lines(self) -> list[str]:
-        faults = ", ".join(f"{kind} {n}" for kind, n in sorted(self.faults.items())) or "none"
-        return [
-            f"scenarios {self.scenarios}, steps {self.steps}, syncs {self.syncs} "
+        faults = ", ".join(f"{kind} {n}" for kind, n in sorted(self.faults.items()))
+        steps = f", steps {self.steps}" if self.steps else ""
+        lines = [
+            f"scenarios {self.scenarios}{steps}, syncs {self.syncs} "
             f"(killed with SIGKILL: {self.killed})",
-            f"faults injected ({sum(self.faults.values())}): {faults}",
-            f"records checked {self.records} ({self.fields} field values), "
-            f"person edits checked {self.edits}",
-            f"lost {self.lost}, duplicated {self.duplicated}, inconsistent {self.inconsistent}, "
-            f"edits lost {self.lost_edits}",
         ]
+        if faults:
+            lines.append(f"faults injected ({sum(self.faults.values())}): {faults}")
+        checked = f"records checked {self.records}"
+        if self.fields:
+            checked += f" ({self.fields} field values)"
+        if self.edits:
+            checked += f", person edits checked {self.edits}"
+        lines.append(checked)
+        lines.append(
+            f"lost {self.lost}, duplicated {self.duplicated}, inconsistent {self.inconsistent}, "
+            f"edits lost {self.lost_edits}"
+        )
+        return lines
 
 
 def secrets_of(config: Config) -> set[str]:

@@ -13,13 +13,14 @@ aside), with nothing duplicated, and the store must pass its integrity check.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from tests.faults.checks import Figures
 from tests.faults.users import users
-from tests.faults.world import World, open_world
+from tests.faults.world import Holdings, World, open_world
 
 pytestmark = pytest.mark.slow
 
@@ -65,13 +66,26 @@ def test_every_kill_point_resumes_to_the_same_end(
                 if settled.status != "ok" or held != reference:
                     problems.append((when, point, settled.status, _difference(reference, held)))
                 kill_figures.syncs += 1
-                kill_figures.records += sum(len(rows) for rows in held.values())
+                _count(kill_figures, reference, held)
         kill_figures.scenarios += 1
         kill_figures.killed += world.killed
         assert not problems, problems[:3]
 
 
-def _difference(reference: dict[str, list[object]], held: dict[str, list[object]]) -> str:
+def _count(figures: Figures, reference: Holdings, held: Holdings) -> None:
+    """Add what was compared, and what differs from the reference, to ``figures``."""
+    for member, rows in reference.items():
+        want = Counter((kind, title) for kind, title, _ in rows)
+        got = Counter((kind, title) for kind, title, _ in held.get(member, []))
+        figures.records += sum(got.values())
+        figures.lost += sum((want - got).values())
+        figures.duplicated += sum((got - want).values())
+        figures.inconsistent += len(set(held.get(member, [])) - set(rows)) - sum(
+            (got - want).values()
+        )
+
+
+def _difference(reference: Holdings, held: Holdings) -> str:
     lines = []
     for member in reference:
         want, got = set(reference[member]), set(held.get(member, []))

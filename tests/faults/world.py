@@ -52,6 +52,8 @@ PACE: dict[str, dict[str, float]] = {
 }
 
 Outcome = Literal["finished", "killed", "failed"]
+# What each member holds: per member, (kind, title, its values shown) of every record.
+Holdings = dict[str, list[tuple[str, str, tuple[tuple[str, str], ...]]]]
 
 
 @dataclass
@@ -185,10 +187,10 @@ class World:
 
         return self.runner.run(read())
 
-    def holdings(self) -> dict[str, list[tuple[str, str, tuple[tuple[str, str], ...]]]]:
+    def holdings(self) -> Holdings:
         """What each member holds, comparable across runs and ids: per member, every record
         as (kind, title, its values with references shown as the referenced titles)."""
-        out: dict[str, list[tuple[str, str, tuple[tuple[str, str], ...]]]] = {}
+        out: Holdings = {}
         for member, obs in self.observe().items():
             titles = {r.external_id: str(r.values.get("title")) for r in obs.records}
             rows = []
