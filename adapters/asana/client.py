@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from adapters.asana.config import AsanaConnection
-from syncd.errors import MemberError, OutcomeUnknown, PayloadError
+from syncd.errors import MemberError
 from syncd.http import (
     HttpClient,
     OffsetTokenPaginator,
@@ -27,7 +27,7 @@ from syncd.http import (
     limiter_for,
     paginate,
 )
-from syncd.http.client import timeout_of
+from syncd.http.client import answer_json, timeout_of
 from syncd.http.retry import SleepFn
 from syncd.redact import default_redactor
 
@@ -132,7 +132,7 @@ class AsanaClient:
         params = {"resource": resource, **({"sync": sync} if sync else {})}
         async with self._reads:
             response = await self.http.request("GET", "/events", params=params, expected={412})
-        body = _json(response)
+        body = answer_json(response)
         if response.status_code == 412:
             fresh = body.get("sync") if isinstance(body, dict) else None
             if not isinstance(fresh, str):
@@ -171,7 +171,7 @@ class AsanaClient:
         if response.status_code in (400, 403):
             text = default_redactor().redact_text(default_error_text(response))
             raise WebhookRefused(response.status_code, text or response.reason_phrase)
-        body = _json(response)
+        body = answer_json(response)
         secret = body.get("X-Hook-Secret") if isinstance(body, dict) else None
         if isinstance(secret, str) and secret:
             default_redactor().add(secret)  # the deliveries' signing key: never logged
@@ -221,18 +221,6 @@ class Slots:
                 self._changed.notify_all()
 
 
-def _json(response: httpx.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError as exc:
-        # The answer to a write that cannot be read (cut short, garbled): the write may
-        # well have happened. A create's intent then stays pending, to be looked for.
-        error = PayloadError if response.request.method in ("GET", "HEAD") else OutcomeUnknown
-        raise error(f"{response.request.url.path}: the answer is not JSON") from exc
-
-
 def _data(response: httpx.Response) -> Any:
-    body = _json(response)
+    body = answer_json(response)
     return body.get("data") if isinstance(body, dict) else None

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 
 from adapters.base import ConnectionSettings, MemberSettings
+from syncd.http.client import timeout_setting
 
 ASANA_API = "https://app.asana.com/api/1.0"
 
@@ -27,14 +28,7 @@ class AsanaConnection(ConnectionSettings):
         description="The X-Hook-Secret Asana sent when the webhook was made; deliveries must "
         "be signed with it.",
     )
-    timeout: float = Field(
-        default=30.0,
-        gt=0,
-        le=600,
-        description="Seconds to wait for an answer before the call is given up (connecting "
-        "waits at most 10 s). A write that times out is not repeated: its record is retried "
-        "next run, after the journal has looked for it.",
-    )
+    timeout: float = timeout_setting()
     requests_per_minute: int = Field(
         default=150,
         ge=1,

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from adapters.jira.config import JiraConnection
-from syncd.errors import MemberError, OutcomeUnknown, PayloadError
+from syncd.errors import MemberError, PayloadError
 from syncd.http import (
     HttpClient,
     NextPageTokenPaginator,
@@ -28,7 +28,7 @@ from syncd.http import (
     limiter_for,
     paginate,
 )
-from syncd.http.client import timeout_of
+from syncd.http.client import answer_json, timeout_of
 from syncd.http.retry import SleepFn
 from syncd.redact import default_redactor
 
@@ -102,7 +102,7 @@ class JiraClient:
     async def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET ``{api}{path}`` and decode the JSON body."""
         response = await self.http.request("GET", self.api + path, params=params)
-        return _json(response)
+        return answer_json(response)
 
     async def search(
         self,
@@ -152,7 +152,7 @@ class JiraClient:
     async def create_issue(self, body: Json) -> Json:
         """``POST /issue``: returns ``{"id", "key", "self"}``."""
         response = await self.http.request("POST", f"{self.api}/issue", json=body)
-        return _object(_json(response))
+        return _object(answer_json(response))
 
     async def create_issues(self, bodies: Sequence[Json]) -> Json:
         """``POST /issue/bulk`` (at most 50): ``{"issues": [...], "errors": [...]}``.
@@ -163,7 +163,7 @@ class JiraClient:
         response = await self.http.request(
             "POST", f"{self.api}/issue/bulk", json={"issueUpdates": list(bodies)}
         )
-        return _object(_json(response))
+        return _object(answer_json(response))
 
     async def edit_issue(self, issue_id: str, body: Json) -> None:
         """``PUT /issue/{id}`` with ``fields`` and/or ``update`` operations."""
@@ -237,12 +237,12 @@ class JiraClient:
     async def create_version(self, body: Json) -> Json:
         """``POST /version``."""
         response = await self.http.request("POST", f"{self.api}/version", json=body)
-        return _object(_json(response))
+        return _object(answer_json(response))
 
     async def update_version(self, version_id: str, body: Json) -> Json:
         """``PUT /version/{id}``: returns the version as stored."""
         response = await self.http.request("PUT", f"{self.api}/version/{version_id}", json=body)
-        return _object(_json(response))
+        return _object(answer_json(response))
 
     async def delete_version(self, version_id: str) -> None:
         """Delete a version; one already gone is fine.
@@ -272,7 +272,7 @@ class JiraClient:
         )
         if response.status_code == 404:
             return None
-        return _object(_json(response))
+        return _object(answer_json(response))
 
     # --- admin webhooks ------------------------------------------------------------------------
 
@@ -286,7 +286,7 @@ class JiraClient:
         https://developer.atlassian.com/cloud/jira/platform/webhooks/#registering-a-webhook-using-the-jira-rest-api
         """
         response = await self.http.request("GET", WEBHOOKS, expected={401, 403})
-        found = _json(self._administered(response))
+        found = answer_json(self._administered(response))
         if not isinstance(found, list):
             raise MemberError("malformed webhook list", member=self.http.member)
         return [w for w in found if isinstance(w, dict)]
@@ -298,7 +298,7 @@ class JiraClient:
         next registration finds it instead of making a second one.
         """
         response = await self.http.request("POST", WEBHOOKS, json=body, expected={401, 403})
-        return _object(_json(self._administered(response)))
+        return _object(answer_json(self._administered(response)))
 
     async def delete_webhook(self, webhook_id: str) -> None:
         """``DELETE /rest/webhooks/1.0/webhook/{id}``; one already gone (404) is fine."""
@@ -339,19 +339,6 @@ def _auth(connection: JiraConnection) -> tuple[dict[str, str], str]:
         return {"Authorization": f"Basic {pair}"}, secret
     # A token alone: an OAuth 2.0 access token (Cloud) or a personal access token (DC).
     return {"Authorization": f"Bearer {secret}"}, secret
-
-
-def _json(response: httpx.Response) -> Any:
-    if response.status_code == 204 or not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError as exc:
-        url = response.request.url.path
-        # The answer to a write that cannot be read (cut short, garbled): the write may
-        # well have happened. A create's intent then stays pending, to be looked for.
-        error = PayloadError if response.request.method in ("GET", "HEAD") else OutcomeUnknown
-        raise error(f"{response.request.method} {url}: the answer is not JSON") from exc
 
 
 def _object(value: Any) -> Json:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from adapters.base import ConnectionSettings, MemberSettings
+from syncd.http.client import timeout_setting
 
 Deployment = Literal["cloud", "datacenter"]
 _CLOUD_HOSTS = (".atlassian.net", ".jira.com", "api.atlassian.com")
@@ -48,14 +49,7 @@ class JiraConnection(ConnectionSettings):
     webhook_secret: SecretStr | None = Field(
         default=None, description="Secret of the site's webhook; deliveries must be signed with it."
     )
-    timeout: float = Field(
-        default=30.0,
-        gt=0,
-        le=600,
-        description="Seconds to wait for an answer before the call is given up (connecting "
-        "waits at most 10 s). A write that times out is not repeated: its record is retried "
-        "next run, after the journal has looked for it.",
-    )
+    timeout: float = timeout_setting()
     requests_per_second: float = Field(
         default=10.0,
         gt=0,

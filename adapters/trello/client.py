@@ -16,7 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from adapters.trello.config import TrelloConnection
-from syncd.errors import MemberError, OutcomeUnknown, PayloadError
+from syncd.errors import MemberError
 from syncd.http import (
     HeaderHints,
     HttpClient,
@@ -25,7 +25,7 @@ from syncd.http import (
     default_error_text,
     limiter_for,
 )
-from syncd.http.client import timeout_of
+from syncd.http.client import answer_json, timeout_of
 from syncd.http.retry import SleepFn
 from syncd.redact import default_redactor
 
@@ -87,13 +87,13 @@ class TrelloClient:
 
     async def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET a resource (a JSON object or list)."""
-        return _json(await self.http.request("GET", path, params=params))
+        return answer_json(await self.http.request("GET", path, params=params))
 
     async def send(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
         """A write with a JSON body; the answer (the card, label ...), or None."""
         missing_ok = {404} if method == "DELETE" else ()
         response = await self.http.request(method, path, json=body, expected=missing_ok)
-        return None if response.status_code == 404 else _json(response)
+        return None if response.status_code == 404 else answer_json(response)
 
     async def token_webhooks(self) -> Any:
         """``GET /tokens/{token}/webhooks``: every webhook made with this token, on any model.
@@ -116,7 +116,7 @@ class TrelloClient:
         response = await self.http.request("POST", "/webhooks/", json=body, expected={400})
         if response.status_code == 400:
             return 400, self._redactor.redact_text(default_error_text(response))
-        return response.status_code, _json(response)
+        return response.status_code, answer_json(response)
 
     async def batch(self, urls: Sequence[str]) -> list[tuple[int, Any]]:
         """Up to 10 GETs in one call: ``(status, body)`` per URL, in order.
@@ -136,15 +136,3 @@ class TrelloClient:
             )
             out.append((int(status) if str(status).isdigit() else 0, body))
         return out
-
-
-def _json(response: httpx.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError as exc:
-        # The answer to a write that cannot be read (cut short, garbled): the write may
-        # well have happened. A create's intent then stays pending, to be looked for.
-        error = PayloadError if response.request.method in ("GET", "HEAD") else OutcomeUnknown
-        raise error(f"{response.request.url.path}: the answer is not JSON") from exc

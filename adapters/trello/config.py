@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 
 from adapters.base import ConnectionSettings, MemberSettings
+from syncd.http.client import timeout_setting
 
 TRELLO_API = "https://api.trello.com/1"
 
@@ -29,14 +30,7 @@ class TrelloConnection(ConnectionSettings):
     secret: SecretStr | None = Field(
         default=None, description="The app's secret: webhook deliveries are signed with it."
     )
-    timeout: float = Field(
-        default=30.0,
-        gt=0,
-        le=600,
-        description="Seconds to wait for an answer before the call is given up (connecting "
-        "waits at most 10 s). A write that times out is not repeated: its record is retried "
-        "next run, after the journal has looked for it.",
-    )
+    timeout: float = timeout_setting()
     token_pace: int = Field(
         default=90,
         ge=1,

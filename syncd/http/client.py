@@ -18,8 +18,16 @@ from types import TracebackType
 from typing import Any, NoReturn, Self
 
 import httpx
+from pydantic import Field
 
-from syncd.errors import AdapterError, MemberError, OutcomeUnknown, RecordError, RecordNotFound
+from syncd.errors import (
+    AdapterError,
+    MemberError,
+    OutcomeUnknown,
+    PayloadError,
+    RecordError,
+    RecordNotFound,
+)
 from syncd.http.calls import CallCounter, CallRecord
 from syncd.http.classify import UNKNOWN_OUTCOME_STATUSES, Verdict, classify, retry_after
 from syncd.http.errortext import default_error_text
@@ -52,6 +60,36 @@ def timeout_of(seconds: float) -> httpx.Timeout:
     for a pooled connection; connecting waits at most 10 s (a host that does not answer a
     connect in 10 s is down, however slow its answers may be)."""
     return httpx.Timeout(seconds, connect=min(seconds, MAX_CONNECT_SECONDS))
+
+
+def timeout_setting() -> Any:
+    """The ``timeout`` field of a web connection's settings (see `timeout_of`)."""
+    return Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="Seconds to wait for an answer before the call is given up (connecting "
+        "waits at most 10 s). A write that times out is not repeated: its record is retried "
+        "next run, after the journal has looked for it.",
+    )
+
+
+def answer_json(response: httpx.Response) -> Any:
+    """A vendor's answer decoded (None when it has no body).
+
+    Raises:
+        PayloadError: a read's answer is not JSON.
+        OutcomeUnknown: a write's answer is not JSON (cut short, garbled): the write may well
+            have happened, so a create's intent stays pending, to be looked for.
+    """
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        request = response.request
+        error = PayloadError if request.method in ("GET", "HEAD") else OutcomeUnknown
+        raise error(f"{request.method} {request.url.path}: the answer is not JSON") from exc
 
 
 def make_async_client(
