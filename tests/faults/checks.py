@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from syncd.cli import app
 from syncd.config import Config
 from syncd.model import map_refs
+from syncd.runner import make_adapters
 from syncd.store import Store
 from tests.faults.world import GROUP, World
 
@@ -129,7 +130,7 @@ def check(world: World, live: Iterable[str], deleted: Iterable[str], edits: list
     if verified.exit_code != 0:
         found.problems.append(f"syncd status --verify exited {verified.exit_code}")
 
-    adapters = {m: a.capabilities for m, a in _capabilities(world).items()}
+    adapters = {m: a.capabilities for m, a in make_adapters(world.config, GROUP).items()}
     titles_by_uid = {uid: rec.base.get("title") for uid, rec in state.records.items()}
     for member, obs in observed.items():
         if not obs.complete or obs.errors:
@@ -198,9 +199,3 @@ def check(world: World, live: Iterable[str], deleted: Iterable[str], edits: list
                 "conflict log does not have the edit's value"
             )
     return found
-
-
-def _capabilities(world: World) -> dict[str, Any]:
-    from syncd.runner import make_adapters
-
-    return make_adapters(world.config, GROUP)

@@ -163,14 +163,10 @@ class Scenario:
 _dates = st.dates(dt.date(2026, 3, 2), dt.date(2026, 6, 30)).filter(lambda d: d.weekday() < 5)
 
 
-def _soak(request: pytest.FixtureRequest) -> bool:
-    return bool(request.config.getoption("--soak"))
-
-
 def test_randomized_faults_lose_and_duplicate_nothing(
     request: pytest.FixtureRequest, capfd: pytest.CaptureFixture[str], fault_figures: Figures
 ) -> None:
-    soak = _soak(request)
+    soak = bool(request.config.getoption("--soak"))
     scenarios, steps = (SOAK_SCENARIOS, SOAK_STEPS) if soak else (CI_SCENARIOS, CI_STEPS)
     count = iter(range(1, 10_000))
 

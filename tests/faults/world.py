@@ -20,7 +20,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -242,17 +241,3 @@ def open_world(
             yield World(directory, runner, sites, config, str(config.state))
         finally:
             runner.run(stack.aclose())
-
-
-def timed(label: str, figures: dict[str, float]) -> contextlib.AbstractContextManager[None]:
-    """Add the seconds spent inside to ``figures[label]``."""
-
-    @contextlib.contextmanager
-    def timer() -> Iterator[None]:
-        began = time.monotonic()
-        try:
-            yield
-        finally:
-            figures[label] = figures.get(label, 0.0) + time.monotonic() - began
-
-    return timer()
